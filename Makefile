@@ -1,0 +1,48 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Everything installs into .venv.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: demo test lint migrations-check messages install install-dev clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# SQLite, inline Celery and console e-mail unless DATABASE_URL / REDIS_URL / EMAIL_URL say otherwise.
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install-dev
+	$(VENV)/bin/pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy portal
+
+migrations-check: install-dev
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Needs gettext (xgettext, msgfmt). The compiled .mo files are committed, so a fresh clone shows Chinese without it.
+messages: install-dev
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --add-location file
+	$(PY) manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,195 @@
+"""Who sees what: decided here, once, for pages, API and exports alike.
+
+- District officials see their district's schools and aggregates, never a child's record.
+- School leaders and counselors see their school's students and guardians.
+- A class teacher sees the students (and guardians) of the classes they teach, never scores or notes.
+- A parent sees only their own children.
+- A per-object grant (django-guardian, direct foreign key) opens one student to one more user.
+
+"Not yours" answers exactly like "does not exist": callers raise Http404 (see get_or_404).
+Conditions on multi-valued relations go through id__in subqueries, never chained filters
+(readthedocs' warning: chained filters on one relation match different rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from portal.models import (
+    Classroom,
+    Guardian,
+    Membership,
+    Role,
+    RosterImport,
+    School,
+    Student,
+    StudentGuardian,
+    StudentUserObjectPermission,
+    User,
+)
+
+M = TypeVar("M", bound=Model)
+AnyUser = User | AnonymousUser
+
+# Roles that see every student of their school (and, later, scores and cases).
+SCHOOL_STAFF = frozenset({Role.LEADER, Role.COUNSELOR})
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The active roles of one user, loaded once per request."""
+
+    district_ids: frozenset[int]  # districts where the user is an official
+    school_roles: dict[int, frozenset[str]]  # school id -> roles held there
+    is_parent: bool
+
+    def schools_with(self, *roles: str) -> frozenset[int]:
+        return frozenset(school for school, held in self.school_roles.items() if held & set(roles))
+
+    @property
+    def is_official(self) -> bool:
+        return bool(self.district_ids)
+
+    @property
+    def is_staff_member(self) -> bool:
+        return bool(self.school_roles)
+
+    @property
+    def all_roles(self) -> frozenset[str]:
+        held: set[str] = {Role.OFFICIAL} if self.district_ids else set()
+        for roles in self.school_roles.values():
+            held |= roles
+        return frozenset(held)
+
+
+NO_ROLES = Roles(frozenset(), {}, False)
+
+
+def roles_of(user: AnyUser) -> Roles:
+    if not user.is_authenticated or not user.is_active:
+        return NO_ROLES
+    cached: Roles | None = getattr(user, "_portal_roles", None)
+    if cached is not None:
+        return cached
+    district_ids: set[int] = set()
+    school_roles: dict[int, set[str]] = {}
+    for role, school_id, district_id in (
+        Membership.objects.active().filter(user=user).values_list("role", "school_id", "district_id")
+    ):
+        if role == Role.OFFICIAL:
+            district_ids.add(district_id)
+        else:
+            school_roles.setdefault(school_id, set()).add(role)
+    roles = Roles(
+        district_ids=frozenset(district_ids),
+        school_roles={k: frozenset(v) for k, v in school_roles.items()},
+        is_parent=Guardian.objects.filter(user=user).exists(),
+    )
+    user._portal_roles = roles  # type: ignore[union-attr,attr-defined]
+    return roles
+
+
+def _is_platform_admin(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def scope_students(qs: QuerySet[Student], user: AnyUser) -> QuerySet[Student]:
+    if _is_platform_admin(user):
+        return qs
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    roles = roles_of(user)
+    condition = Q(school_id__in=roles.schools_with(*SCHOOL_STAFF))
+    teacher_schools = roles.schools_with(Role.TEACHER)
+    if teacher_schools:
+        condition |= Q(classroom__class_teacher=user, school_id__in=teacher_schools)
+    if roles.is_parent:
+        condition |= Q(id__in=StudentGuardian.objects.filter(guardian__user=user).values("student_id"))
+    condition |= Q(
+        id__in=StudentUserObjectPermission.objects.filter(user=user, permission__codename="view_student").values(
+            "content_object_id"
+        )
+    )
+    return qs.filter(condition)
+
+
+def scope_schools(qs: QuerySet[School], user: AnyUser) -> QuerySet[School]:
+    if _is_platform_admin(user):
+        return qs
+    roles = roles_of(user)
+    condition = Q(district_id__in=roles.district_ids) | Q(id__in=roles.school_roles.keys())
+    if roles.is_parent:
+        condition |= Q(id__in=scope_students(Student.objects.all(), user).values("school_id"))
+    return qs.filter(condition)
+
+
+def scope_classrooms(qs: QuerySet[Classroom], user: AnyUser) -> QuerySet[Classroom]:
+    if _is_platform_admin(user):
+        return qs
+    roles = roles_of(user)
+    condition = Q(school_id__in=roles.schools_with(*SCHOOL_STAFF))
+    teacher_schools = roles.schools_with(Role.TEACHER)
+    if teacher_schools:
+        condition |= Q(class_teacher=user, school_id__in=teacher_schools)
+    return qs.filter(condition)
+
+
+def scope_guardians(qs: QuerySet[Guardian], user: AnyUser) -> QuerySet[Guardian]:
+    """Guardian contacts: the school's staff, the class teacher of a child, and the guardian themself."""
+    if _is_platform_admin(user):
+        return qs
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    roles = roles_of(user)
+    condition = Q(school_id__in=roles.schools_with(*SCHOOL_STAFF)) | Q(user=user)
+    teacher_schools = roles.schools_with(Role.TEACHER)
+    if teacher_schools:
+        taught = Student.objects.filter(classroom__class_teacher=user, school_id__in=teacher_schools)
+        condition |= Q(id__in=StudentGuardian.objects.filter(student__in=taught).values("guardian_id"))
+    return qs.filter(condition)
+
+
+def scope_roster_imports(qs: QuerySet[RosterImport], user: AnyUser) -> QuerySet[RosterImport]:
+    return qs.filter(school_id__in=roster_schools(user))
+
+
+def roster_schools(user: AnyUser) -> frozenset[int]:
+    """Schools whose roster this user may import: its leaders and counselors."""
+    return roles_of(user).schools_with(*SCHOOL_STAFF)
+
+
+def can_import_roster(user: AnyUser, school: School) -> bool:
+    return school.pk in roster_schools(user)
+
+
+def get_or_404(qs: QuerySet[M], **lookup: Any) -> M:
+    """Fetch from an already-scoped queryset; absent and forbidden look the same."""
+    try:
+        return qs.get(**lookup)
+    except qs.model.DoesNotExist as exc:  # type: ignore[attr-defined]
+        raise Http404 from exc
+
+
+def require(allowed: bool) -> None:
+    """Refuse a page or action the user has no part in, exactly as if it did not exist."""
+    if not allowed:
+        raise Http404
+
+
+def home_kind(user: AnyUser) -> str:
+    """Which home page a user lands on: the widest role wins."""
+    roles = roles_of(user)
+    if roles.is_official:
+        return "official"
+    if roles.schools_with(*SCHOOL_STAFF):
+        return "staff"
+    if roles.schools_with(Role.TEACHER):
+        return "teacher"
+    if roles.is_parent:
+        return "parent"
+    return "none"

@@ -1,0 +1,26 @@
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal import access
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The menu a user sees follows their roles; access.py still guards every page."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    kind = access.home_kind(user)
+    items = [(reverse("home"), _("Home"))]
+    if kind == "parent":
+        items.append((reverse("student_list"), _("My children")))
+    elif kind in ("staff", "teacher"):
+        items.append((reverse("student_list"), _("Students")))
+    if kind == "staff":
+        items.append((reverse("roster_import_new"), _("Import class list")))
+    if kind in ("staff", "official"):
+        items.append((reverse("api-docs"), _("API")))
+    current = request.path
+    return {"nav": [{"url": url, "label": label, "current": url == current} for url, label in items]}

@@ -1,0 +1,21 @@
+from portal.models.org import Classroom, District, School, SchoolKind, SchoolYear, Term
+from portal.models.people import Guardian, Student, StudentGuardian, StudentUserObjectPermission
+from portal.models.roster import RosterImport
+from portal.models.staff import Membership, Role, User
+
+__all__ = [
+    "Classroom",
+    "District",
+    "Guardian",
+    "Membership",
+    "Role",
+    "RosterImport",
+    "School",
+    "SchoolKind",
+    "SchoolYear",
+    "Student",
+    "StudentGuardian",
+    "StudentUserObjectPermission",
+    "Term",
+    "User",
+]

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from portal import api, views
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("schools", api.SchoolViewSet, basename="school")
+router.register("classrooms", api.ClassroomViewSet, basename="classroom")
+router.register("students", api.StudentViewSet, basename="student")
+router.register("guardians", api.GuardianViewSet, basename="guardian")
+router.register("roster-imports", api.RosterImportViewSet, basename="roster-import")
+
+api_v1 = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("students/", views.student_list, name="student_list"),
+    path("students/<int:pk>/", views.student_detail, name="student_detail"),
+    path("roster/import/", views.roster_import_new, name="roster_import_new"),
+    path("roster/imports/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),
+    path("roster/template.csv", views.roster_template, name="roster_template"),
+    path("language/", views.language_set, name="language_set"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,173 @@
+"""Pages of the core: home per role, students, roster import, language, health."""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal import access, selectors, services
+from portal.forms import RosterUploadForm, StudentSearchForm
+from portal.models import RosterImport, School, User
+from portal.models.roster import ImportStatus
+from portal.roster import TEMPLATE_HEADER, error_message
+
+
+class AuthedRequest(HttpRequest):
+    """A request that passed @login_required (django-stubs' recommended typing)."""
+
+    user: User
+
+
+@login_required
+def home(request: AuthedRequest) -> HttpResponse:
+    kind = access.home_kind(request.user)
+    context: dict[str, object] = {"kind": kind}
+    if kind in ("official", "staff"):
+        context["schools"] = selectors.schools_overview(request.user)
+    if kind == "staff":
+        context["imports"] = access.scope_roster_imports(RosterImport.objects.all(), request.user).select_related(
+            "school"
+        )[:5]
+    if kind == "teacher":
+        context["classes"] = selectors.classes_overview(request.user)
+    if kind == "parent":
+        context["children"] = selectors.students_for_list(request.user)
+    return render(request, f"portal/home_{kind}.html", context)
+
+
+def _may_list_students(request: AuthedRequest) -> bool:
+    return access.home_kind(request.user) in ("staff", "teacher", "parent")
+
+
+@login_required
+@never_cache
+def student_list(request: AuthedRequest) -> HttpResponse:
+    access.require(_may_list_students(request))
+    form = StudentSearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    students = selectors.students_for_list(request.user, q=filters.get("q") or "", grade=filters.get("grade"))
+    page = Paginator(students, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/student_list.html", {"form": form, "page": page})
+
+
+@login_required
+@never_cache
+def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    student = access.get_or_404(selectors.students_for_list(request.user), pk=pk)
+    guardians = selectors.guardians_of(request.user, student)
+    return render(request, "portal/student_detail.html", {"student": student, "guardians": guardians})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_import_new(request: AuthedRequest) -> HttpResponse:
+    schools = School.objects.filter(id__in=access.roster_schools(request.user)).order_by("name")
+    access.require(bool(schools))
+    form = RosterUploadForm(request.POST or None, request.FILES or None, schools=schools)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        roster_import = services.roster_import_create(
+            school=form.cleaned_data["school"],
+            uploaded_by=request.user,
+            filename=upload.name,
+            content=upload.read(),
+        )
+        return redirect("roster_import_detail", pk=roster_import.pk)
+    return render(request, "portal/roster_import_new.html", {"form": form})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def roster_import_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    roster_import = access.get_or_404(
+        access.scope_roster_imports(RosterImport.objects.select_related("school", "uploaded_by"), request.user), pk=pk
+    )
+    if request.method == "POST":
+        try:
+            services.roster_import_request_apply(roster_import=roster_import)
+        except services.ImportNotApplicable:
+            messages.error(request, _("This import cannot be applied: it was refused or has already been applied."))
+        else:
+            messages.success(request, _("The class list is being applied. This page shows when it is done."))
+        return redirect("roster_import_detail", pk=pk)
+    errors = [{**e, "message": error_message(e)} for e in roster_import.errors]
+    return render(
+        request,
+        "portal/roster_import_detail.html",
+        {"import": roster_import, "errors": errors, "statuses": ImportStatus},
+    )
+
+
+@login_required
+@require_GET
+def roster_template(request: AuthedRequest) -> HttpResponse:
+    access.require(bool(access.roster_schools(request.user)))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="roster-template.csv"'
+    response.write("\ufeff")  # BOM: Excel on Windows opens UTF-8 CSV correctly only with it.
+    writer = csv.writer(response)
+    writer.writerow(TEMPLATE_HEADER)
+    writer.writerow(
+        [
+            "4",
+            "1班",
+            "20260001",
+            "张小明",
+            "男",
+            "2016-09-01",
+            "否",
+            "否",
+            "否",
+            "否",
+            "张伟",
+            "父亲",
+            "13800000000",
+            "",
+            "中文",
+            "短信",
+            "是",
+        ]
+    )
+    return response
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            services.user_language_set(user=request.user, language=language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database, Redis and worker state for the load balancer and the on-call person."""
+    from portal.health import check_all
+
+    checks = check_all()
+    healthy = all(c["ok"] for c in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", "checks": checks},
+        status=200 if healthy else 503,
+        json_dumps_params={"ensure_ascii": False},
+    )

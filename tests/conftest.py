@@ -1,0 +1,137 @@
+"""Personas and the small world they live in (STYLE: healthchecks' Alice/Bob/Charlie).
+
+District A has school A (nine-year) and school B (junior); district B has school C.
+Student X sits in class A1 at school A, taught by teacher_a; W is in another class at school A;
+Y is at school B; Z is at school C in the other district.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from portal.celery import app as celery_app
+from portal.models import Classroom, District, Guardian, RosterImport, School, Student, User
+from portal.models.org import SchoolKind
+from portal.models.staff import Employment, Role
+from tests import factories
+
+PERSONAS = [
+    "official_a",
+    "official_b",
+    "leader_a",
+    "counselor_a",
+    "counselor_b",
+    "teacher_a",
+    "parent_x",
+    "parent_y",
+    "anonymous",
+]
+
+
+@dataclass
+class World:
+    district_a: District
+    district_b: District
+    school_a: School
+    school_b: School
+    school_c: School
+    class_a1: Classroom
+    class_a2: Classroom
+    student_x: Student
+    student_w: Student
+    student_y: Student
+    student_z: Student
+    users: dict[str, User | None]
+    import_a: RosterImport
+    import_b: RosterImport
+
+    @property
+    def guardian_x(self) -> Guardian:
+        return self.student_x.guardians.get()
+
+    @property
+    def guardian_y(self) -> Guardian:
+        return self.student_y.guardians.get()
+
+    def obj(self, key: str):  # type: ignore[no-untyped-def]
+        return getattr(self, key)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 at production strength costs ~0.3 s per password; tests create hundreds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Unit tests run tasks inline; tests marked integration run a real worker instead."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def _member(role: str, *, school: School | None = None, district: District | None = None, **extra) -> User:
+    user = factories.UserFactory(username=extra.pop("username"))
+    factories.MembershipFactory(user=user, role=role, school=school, district=district, **extra)
+    return user
+
+
+@pytest.fixture
+def world(db) -> World:
+    district_a = factories.DistrictFactory(name="District A", code="da")
+    district_b = factories.DistrictFactory(name="District B", code="db")
+    school_a = factories.SchoolFactory(district=district_a, name="School A", code="sa", kind=SchoolKind.NINE_YEAR)
+    school_b = factories.SchoolFactory(district=district_a, name="School B", code="sb", kind=SchoolKind.JUNIOR)
+    school_c = factories.SchoolFactory(district=district_b, name="School C", code="sc", kind=SchoolKind.JUNIOR)
+
+    users: dict[str, User | None] = {
+        "official_a": _member(Role.OFFICIAL, district=district_a, username="official_a"),
+        "official_b": _member(Role.OFFICIAL, district=district_b, username="official_b"),
+        "leader_a": _member(Role.LEADER, school=school_a, username="leader_a"),
+        "counselor_a": _member(
+            Role.COUNSELOR, school=school_a, employment=Employment.FULL_TIME, username="counselor_a"
+        ),
+        "counselor_b": _member(
+            Role.COUNSELOR, school=school_b, employment=Employment.PART_TIME, username="counselor_b"
+        ),
+        "teacher_a": _member(Role.TEACHER, school=school_a, username="teacher_a"),
+        "parent_x": factories.UserFactory(username="parent_x"),
+        "parent_y": factories.UserFactory(username="parent_y"),
+        "anonymous": None,
+    }
+    class_a1 = factories.ClassroomFactory(school=school_a, grade=7, name="1班", class_teacher=users["teacher_a"])
+    class_a2 = factories.ClassroomFactory(school=school_a, grade=7, name="2班")
+    student_x = factories.StudentFactory(classroom=class_a1, name="Xiao X")
+    student_w = factories.StudentFactory(classroom=class_a2, name="Xiao W")
+    student_y = factories.StudentFactory(classroom=factories.ClassroomFactory(school=school_b), name="Xiao Y")
+    student_z = factories.StudentFactory(classroom=factories.ClassroomFactory(school=school_c), name="Xiao Z")
+    for student, parent in ((student_x, "parent_x"), (student_y, "parent_y")):
+        link = factories.StudentGuardianFactory(student=student)
+        link.guardian.user = users[parent]
+        link.guardian.save()
+    factories.StudentGuardianFactory(student=student_w)
+    factories.StudentGuardianFactory(student=student_z)
+    import_a = factories.RosterImportFactory(school=school_a, uploaded_by=users["counselor_a"])
+    import_b = factories.RosterImportFactory(school=school_b, uploaded_by=users["counselor_b"])
+    return World(
+        district_a, district_b, school_a, school_b, school_c, class_a1, class_a2,
+        student_x, student_w, student_y, student_z, users, import_a, import_b,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def login(client):
+    """Sign a persona in (or nobody, for "anonymous") and return the test client."""
+
+    def sign_in(user: User | None):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return sign_in

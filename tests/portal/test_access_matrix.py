@@ -1,0 +1,122 @@
+"""Every route x every persona: allowed, or refused exactly as if it did not exist.
+
+Default deny: a persona not listed for a case must be refused (404 when signed in;
+a redirect to the login page, or 401 from the API, when anonymous). A route that
+has no case here fails test_every_route_is_in_the_matrix.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import PERSONAS
+
+EVERYONE = frozenset(PERSONAS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+STAFF_A = frozenset({"leader_a", "counselor_a"})
+IMPORTERS = STAFF_A | {"counselor_b"}
+SEES_X = STAFF_A | {"teacher_a", "parent_x"}
+SEES_Y = frozenset({"counselor_b", "parent_y"})
+NOBODY: frozenset[str] = frozenset()
+
+# route name, method, object the URL points at (attribute of World), personas allowed, status when allowed
+CASES = [
+    ("home", "get", None, SIGNED_IN, 200),
+    ("student_list", "get", None, IMPORTERS | {"teacher_a", "parent_x", "parent_y"}, 200),
+    ("student_detail", "get", "student_x", SEES_X, 200),
+    ("student_detail", "get", "student_w", STAFF_A, 200),
+    ("student_detail", "get", "student_y", SEES_Y, 200),
+    ("student_detail", "get", "student_z", NOBODY, 200),
+    ("roster_import_new", "get", None, IMPORTERS, 200),
+    ("roster_import_new", "post", None, IMPORTERS, 200),  # an empty form comes back with errors
+    ("roster_import_detail", "get", "import_a", STAFF_A, 200),
+    ("roster_import_detail", "get", "import_b", {"counselor_b"}, 200),
+    ("roster_import_detail", "post", "import_a", STAFF_A, 302),
+    ("roster_import_detail", "post", "import_b", {"counselor_b"}, 302),
+    ("roster_template", "get", None, IMPORTERS, 200),
+    ("language_set", "post", None, EVERYONE, 302),
+    ("healthz", "get", None, EVERYONE, 200),
+    ("login", "get", None, {"anonymous"}, 200),
+    ("logout", "post", None, EVERYONE, 302),
+    ("api-me", "get", None, SIGNED_IN, 200),
+    ("api-token", "post", None, EVERYONE, 400),  # no credentials given: a validation error for anyone
+    ("school-list", "get", None, SIGNED_IN, 200),
+    ("school-detail", "get", "school_a", {"official_a", "teacher_a", "parent_x"} | STAFF_A, 200),
+    ("school-detail", "get", "school_b", {"official_a"} | SEES_Y, 200),
+    ("school-detail", "get", "school_c", {"official_b"}, 200),
+    ("classroom-list", "get", None, SIGNED_IN, 200),
+    ("classroom-detail", "get", "class_a1", STAFF_A | {"teacher_a"}, 200),
+    ("classroom-detail", "get", "class_a2", STAFF_A, 200),
+    ("student-list", "get", None, SIGNED_IN, 200),
+    ("student-detail", "get", "student_x", SEES_X, 200),
+    ("student-detail", "get", "student_w", STAFF_A, 200),
+    ("student-detail", "get", "student_y", SEES_Y, 200),
+    ("student-detail", "get", "student_z", NOBODY, 200),
+    ("guardian-list", "get", None, SIGNED_IN, 200),
+    ("guardian-detail", "get", "guardian_x", SEES_X, 200),
+    ("guardian-detail", "get", "guardian_y", SEES_Y, 200),
+    ("roster-import-list", "get", None, SIGNED_IN, 200),
+    ("roster-import-list", "post", None, IMPORTERS, 400),  # no file: a validation error, nothing stored
+    ("roster-import-detail", "get", "import_a", STAFF_A, 200),
+    ("roster-import-detail", "get", "import_b", {"counselor_b"}, 200),
+    ("roster-import-apply", "post", "import_a", STAFF_A, 202),
+    ("roster-import-apply", "post", "import_b", {"counselor_b"}, 202),
+    ("api-schema", "get", None, SIGNED_IN, 200),
+    ("api-docs", "get", None, SIGNED_IN, 200),
+]
+
+# Anonymous refusals that differ from the default (login redirect for pages, 401 for the API).
+ANONYMOUS_REFUSAL = {"api-token": 400}
+
+
+def _route_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace=""):  # type: ignore[no-untyped-def]
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace == "admin":
+                    continue  # Django admin: superusers only, see test_admin_is_for_platform_operators_only
+                walk(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern):
+                assert p.name, f"unnamed route {p.pattern}: name it and add it to the matrix"
+                names.add(p.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_route_is_in_the_matrix():
+    assert _route_names() == {case[0] for case in CASES}
+
+
+def _expected(route: str, persona: str, allowed: frozenset[str], ok: int) -> int:
+    if persona in allowed:
+        return ok
+    if persona == "anonymous":
+        if route in ANONYMOUS_REFUSAL:
+            return ANONYMOUS_REFUSAL[route]
+        return 401 if route.startswith("api-") or "-" in route else 302
+    if route == "login":
+        return 302  # a signed-in user is sent home
+    return 404
+
+
+@pytest.mark.parametrize(("route", "method", "target", "allowed", "ok"), CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES])
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_access(world, login, route, method, target, allowed, ok, persona):
+    kwargs = {"pk": world.obj(target).pk} if target else {}
+    url = reverse(route, kwargs=kwargs)
+    client = login(world.users[persona])
+    response = getattr(client, method)(url)
+    expected = _expected(route, persona, frozenset(allowed), ok)
+    assert response.status_code == expected, f"{persona} {method.upper()} {url}"
+    if expected == 302 and persona == "anonymous" and route not in ("language_set", "logout"):
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_admin_is_for_platform_operators_only(world, login, admin_user):
+    for persona in PERSONAS:
+        response = login(world.users[persona]).get(reverse("admin:index"))
+        assert response.status_code == 302, persona
+        assert "/admin/login/" in response["Location"]
+    assert login(admin_user).get(reverse("admin:index")).status_code == 200

@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev
 	$(VENV)/bin/pytest

@@ -32,10 +32,10 @@ def check_redis() -> dict[str, Any]:
 
 def check_workers() -> dict[str, Any]:
     """Which queues have a live worker: alerts must never be left without one."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return {"ok": True, "detail": "eager: tasks run inline"}
     from portal.celery import app
 
+    if app.conf.task_always_eager:
+        return {"ok": True, "detail": "eager: tasks run inline"}
     try:
         inspector = app.control.inspect(timeout=1.0)
         active = inspector.active_queues() or {}

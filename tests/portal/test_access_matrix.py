@@ -101,7 +101,9 @@ def _expected(route: str, persona: str, allowed: frozenset[str], ok: int) -> int
     return 404
 
 
-@pytest.mark.parametrize(("route", "method", "target", "allowed", "ok"), CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("route", "method", "target", "allowed", "ok"), CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES]
+)
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_access(world, login, route, method, target, allowed, ok, persona):
     kwargs = {"pk": world.obj(target).pk} if target else {}

@@ -15,13 +15,14 @@ from tests.portal.rosters import GOOD_ROWS, HEADER, csv_bytes, xlsx_bytes
 
 
 def _snapshot(school):
+    students = Student.objects.filter(school=school)
+    links = StudentGuardian.objects.filter(student__school=school)
     return (
-        sorted(Student.objects.filter(school=school).values_list("student_number", "name", "classroom__name", "left_behind")),
+        sorted(students.values_list("student_number", "name", "classroom__name", "left_behind")),
         sorted(Guardian.objects.filter(school=school).values_list("mobile", "name", "email", "channel", "language")),
-        sorted(StudentGuardian.objects.filter(student__school=school).values_list(
-            "student__student_number", "guardian__mobile", "is_primary")),
+        sorted(links.values_list("student__student_number", "guardian__mobile", "is_primary")),
         sorted(Classroom.objects.filter(school=school).values_list("grade", "name")),
-    )  # fmt: skip
+    )
 
 
 def _import(world, content, user="counselor_a"):
@@ -201,7 +202,9 @@ def test_upload_preview_and_apply_through_the_pages(world, login, django_capture
     upload = SimpleUploadedFile("list.csv", csv_bytes(GOOD_ROWS), content_type="text/csv")
     response = client.post(reverse("roster_import_new"), {"school": world.school_a.pk, "file": upload})
     roster_import = RosterImport.objects.latest("created_at")
-    assert response.status_code == 302 and response["Location"] == reverse("roster_import_detail", args=[roster_import.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "roster_import_detail", args=[roster_import.pk]
+    )
     page = client.get(response["Location"])
     assert "应用此导入" in page.content.decode()  # the apply button, in Chinese
     assert not Student.objects.filter(student_number="20260001").exists()

@@ -1,0 +1,125 @@
+"""Lists, searches and counts contain exactly the rows a persona may see: never a foreign row."""
+
+import pytest
+from django.urls import reverse
+from guardian.shortcuts import assign_perm
+
+from portal import services
+from portal.models import Membership, Student
+from tests import factories
+
+# persona -> names of the students they see (API list, page list and queryset alike)
+STUDENTS_SEEN = {
+    "official_a": set(),
+    "official_b": set(),
+    "leader_a": {"Xiao X", "Xiao W"},
+    "counselor_a": {"Xiao X", "Xiao W"},
+    "counselor_b": {"Xiao Y"},
+    "teacher_a": {"Xiao X"},
+    "parent_x": {"Xiao X"},
+    "parent_y": {"Xiao Y"},
+}
+
+
+@pytest.mark.parametrize(("persona", "expected"), STUDENTS_SEEN.items())
+def test_student_api_list_holds_only_visible_students(world, login, persona, expected):
+    body = login(world.users[persona]).get(reverse("student-list")).json()
+    assert {row["name"] for row in body["results"]} == expected
+    assert body["count"] == len(expected)
+
+
+@pytest.mark.parametrize(("persona", "expected"), STUDENTS_SEEN.items())
+def test_student_queryset_scope(world, persona, expected):
+    assert set(Student.objects.visible_to(world.users[persona]).values_list("name", flat=True)) == expected
+
+
+@pytest.mark.parametrize("persona", ["leader_a", "counselor_a", "counselor_b", "teacher_a", "parent_x", "parent_y"])
+def test_student_page_list_and_search_hold_only_visible_students(world, login, persona):
+    client = login(world.users[persona])
+    html = client.get(reverse("student_list")).content.decode()
+    for name in ("Xiao X", "Xiao W", "Xiao Y", "Xiao Z"):
+        assert (name in html) == (name in STUDENTS_SEEN[persona]), name
+    # Searching for a foreign child by exact name finds nothing.
+    searched = client.get(reverse("student_list"), {"q": "Xiao Z"}).content.decode()
+    assert "Xiao Z</a>" not in searched
+
+
+def test_search_api_cannot_reach_another_schools_student(world, login):
+    client = login(world.users["counselor_b"])
+    body = client.get(reverse("student-list"), {"search": world.student_x.student_number}).json()
+    assert body["count"] == 0
+    own = client.get(reverse("student-list"), {"search": world.student_y.student_number}).json()
+    assert [row["name"] for row in own["results"]] == ["Xiao Y"]
+    by_school = client.get(reverse("student-list"), {"school": world.school_a.pk}).json()
+    assert by_school["count"] == 0
+
+
+def test_guardian_contacts_follow_the_students(world, login):
+    def mobiles(persona):
+        body = login(world.users[persona]).get(reverse("guardian-list")).json()
+        return {row["mobile"] for row in body["results"]}
+
+    x, w, y = (world.obj(k).guardians.get().mobile for k in ("student_x", "student_w", "student_y"))
+    assert mobiles("counselor_a") == {x, w}
+    assert mobiles("teacher_a") == {x}
+    assert mobiles("parent_x") == {x}
+    assert mobiles("counselor_b") == {y}
+    assert mobiles("official_a") == set()
+
+
+def test_schools_officials_see_their_district_only(world, login):
+    def names(persona):
+        return {row["name"] for row in login(world.users[persona]).get(reverse("school-list")).json()["results"]}
+
+    assert names("official_a") == {"School A", "School B"}
+    assert names("official_b") == {"School C"}
+    assert names("parent_y") == {"School B"}
+    assert names("teacher_a") == {"School A"}
+
+
+def test_class_teacher_sees_own_class_only(world, login):
+    body = login(world.users["teacher_a"]).get(reverse("classroom-list")).json()
+    assert [row["id"] for row in body["results"]] == [world.class_a1.pk]
+
+
+def test_official_home_shows_counts_not_children(world, login):
+    html = login(world.users["official_a"]).get(reverse("home")).content.decode()
+    assert "School A" in html and "School B" in html and "School C" not in html
+    assert "Xiao X" not in html
+
+
+def test_a_deactivated_membership_sees_nothing(world, login):
+    Membership.objects.filter(user=world.users["counselor_a"]).update(active=False)
+    assert (
+        login(world.users["counselor_a"]).get(reverse("student_detail", args=[world.student_x.pk])).status_code == 404
+    )
+
+
+def test_a_deactivated_account_is_signed_out(world, login):
+    client = login(world.users["counselor_a"])
+    world.users["counselor_a"].is_active = False
+    world.users["counselor_a"].save()
+    assert client.get(reverse("student_list")).status_code == 302
+
+
+def test_per_object_grant_opens_one_student_to_one_colleague(world, login):
+    expert = factories.UserFactory(username="expert")
+    client = login(expert)
+    assert client.get(reverse("student-detail", args=[world.student_y.pk])).status_code == 404
+    services.student_share(student=world.student_y, with_user=expert)
+    assert client.get(reverse("student-detail", args=[world.student_y.pk])).status_code == 200
+    assert client.get(reverse("student-detail", args=[world.student_x.pk])).status_code == 404
+    # Another kind of permission on the object does not open it.
+    assign_perm("change_student", world.users["counselor_b"], world.student_x)
+    assert (
+        login(world.users["counselor_b"]).get(reverse("student-detail", args=[world.student_x.pk])).status_code == 404
+    )
+
+
+def test_parent_with_children_at_two_schools_sees_both(world, login):
+    parent = world.users["parent_x"]
+    other = factories.StudentGuardianFactory(student=world.student_y, is_primary=False).guardian
+    other.user = parent
+    other.save()
+    body = login(parent).get(reverse("student-list")).json()
+    assert {row["name"] for row in body["results"]} == {"Xiao X", "Xiao Y"}

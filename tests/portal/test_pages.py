@@ -109,3 +109,15 @@ def test_student_api_list_query_count_is_pinned(world, login, django_assert_num_
         factories.StudentFactory(classroom=world.class_a2)
     with django_assert_num_queries(6):
         client.get(reverse("student-list"))
+
+
+@pytest.mark.parametrize("route", ["home", "student_list", "roster_import_new", "api-docs", "login"])
+def test_pages_load_no_asset_from_another_host(world, login, route):
+    """Schools' networks block or throttle CDNs: every script, style and image comes from the app."""
+    import re
+
+    client = login(None if route == "login" else world.users["counselor_a"])
+    html = client.get(reverse(route)).content.decode()
+    external = re.findall(r"""(?:src|href)\s*=\s*["'](?:https?:)?//[^"']+""", html)
+    assert external == []
+    assert re.findall(r"""(?:src|href)\s*=\s*["'](/static/[^"']+)""", html)

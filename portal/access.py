@@ -167,6 +167,11 @@ def can_import_roster(user: AnyUser, school: School) -> bool:
     return school.pk in roster_schools(user)
 
 
+def can_read_access_log(user: AnyUser, student: Student) -> bool:
+    """Who opened a child's records: the school's leaders (the crisis lead) answer for that."""
+    return student.school_id in roles_of(user).schools_with(Role.LEADER)
+
+
 def get_or_404(qs: QuerySet[M], **lookup: Any) -> M:
     """Fetch from an already-scoped queryset; absent and forbidden look the same."""
     try:

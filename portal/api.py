@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import access, selectors, services
+from portal import access, audit, selectors, services
 from portal.models import Classroom, Guardian, Membership, RosterImport, School, Student, User
 from portal.roster import error_message
 
@@ -138,6 +138,21 @@ class MeView(APIView):
         return Response(MeSerializer(data).data)
 
 
+class AuditedReadMixin:
+    """Every sensitive row an API read returns writes one audit event (lists included)."""
+
+    def get_object(self):  # type: ignore[no-untyped-def]
+        obj = super().get_object()  # type: ignore[misc]
+        audit.record_view(obj)
+        return obj
+
+    def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
+        page = super().paginate_queryset(queryset)  # type: ignore[misc]
+        if page:
+            audit.record_rows(queryset.model, [obj.pk for obj in page], verb="view", detail={"via": "list"})
+        return page
+
+
 class SchoolViewSet(viewsets.ReadOnlyModelViewSet[School]):
     permission_classes = [IsAuthenticated]
     serializer_class = SchoolSerializer
@@ -157,7 +172,7 @@ class ClassroomViewSet(viewsets.ReadOnlyModelViewSet[Classroom]):
         return access.scope_classrooms(Classroom.objects.order_by("school_id", "grade", "name"), self.request.user)
 
 
-class StudentViewSet(viewsets.ReadOnlyModelViewSet[Student]):
+class StudentViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Student]):
     permission_classes = [IsAuthenticated]
     serializer_class = StudentSerializer
     filterset_fields = ["school", "classroom", "classroom__grade", "status"]
@@ -168,7 +183,7 @@ class StudentViewSet(viewsets.ReadOnlyModelViewSet[Student]):
         return selectors.students_for_list(self.request.user)
 
 
-class GuardianViewSet(viewsets.ReadOnlyModelViewSet[Guardian]):
+class GuardianViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Guardian]):
     permission_classes = [IsAuthenticated]
     serializer_class = GuardianSerializer
     filterset_fields = ["school", "channel"]

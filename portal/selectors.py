@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 
 from portal import access
 from portal.access import AnyUser
-from portal.models import Classroom, Guardian, School, Student
+from portal.models import AuditEvent, Classroom, Guardian, School, Student
 from portal.models.people import StudentStatus
 
 
@@ -52,6 +52,11 @@ def schools_overview(user: AnyUser) -> QuerySet[School]:
         .select_related("district")
         .order_by("name")
     )
+
+
+def access_log(student: Student) -> QuerySet[AuditEvent]:
+    """Every event about one student, newest first (served by the audit_student_time index)."""
+    return AuditEvent.objects.filter(student_id=student.pk).order_by("-created_at", "-id")
 
 
 def classes_overview(user: AnyUser) -> QuerySet[Classroom]:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
+from portal import audit
 from portal.models import Classroom, Guardian, RosterImport, School, Student, StudentGuardian, User
 from portal.models.roster import ImportStatus
 from portal.roster import ParsedRoster, StudentRow, parse_roster
@@ -84,7 +85,7 @@ def roster_import_apply(*, import_id: int) -> RosterImport:
         return roster_import
     try:
         with transaction.atomic():
-            plan = _apply(school, parsed.students)
+            plan = _apply(school, parsed.students, import_id=import_id)
     except Exception:
         RosterImport.objects.filter(pk=import_id).update(status=ImportStatus.FAILED)
         raise
@@ -138,7 +139,7 @@ def _student_changes(student: Student, row: StudentRow) -> bool:
     ) != (row.grade, row.class_name)
 
 
-def _apply(school: School, rows: list[StudentRow]) -> dict[str, int]:
+def _apply(school: School, rows: list[StudentRow], *, import_id: int) -> dict[str, int]:
     plan = _plan(school, rows)
     # Classes first: students point at them.
     classes = {(c.grade, c.name): c for c in Classroom.objects.filter(school=school)}
@@ -202,7 +203,17 @@ def _apply(school: School, rows: list[StudentRow]) -> dict[str, int]:
                     StudentGuardian.objects.filter(pk=links[key].pk).update(is_primary=True)
             else:
                 new_links.append(StudentGuardian(student_id=key[0], guardian_id=key[1], is_primary=key in primaries))
-    StudentGuardian.objects.bulk_create(new_links, batch_size=500)
+    created_links = StudentGuardian.objects.bulk_create(new_links, batch_size=500)
+
+    # Bulk writes bypass QuerySet.update(), so the import records its own events: one per row written.
+    source = {"import": import_id}
+    audit.append([
+        *audit.entries_for(Student, [s.pk for s in to_create], verb="create", detail=source),
+        *audit.entries_for(Student, [s.pk for s in to_update], verb="update", detail=source),
+        *audit.entries_for(Guardian, [g.pk for g in new_guardians], verb="create", detail=source),
+        *audit.entries_for(Guardian, [g.pk for g in changed_guardians], verb="update", detail=source),
+        *audit.entries_for(StudentGuardian, [link.pk for link in created_links], verb="create", detail=source),
+    ])  # fmt: skip
     return plan
 
 

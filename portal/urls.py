@@ -25,6 +25,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("students/", views.student_list, name="student_list"),
     path("students/<int:pk>/", views.student_detail, name="student_detail"),
+    path("students/<int:pk>/access-log/", views.student_access_log, name="student_access_log"),
     path("roster/import/", views.roster_import_new, name="roster_import_new"),
     path("roster/imports/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),
     path("roster/template.csv", views.roster_template, name="roster_template"),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import access, selectors, services
+from portal import access, audit, selectors, services
 from portal.forms import RosterUploadForm, StudentSearchForm
 from portal.models import RosterImport, School, User
 from portal.models.roster import ImportStatus
@@ -65,7 +65,21 @@ def student_list(request: AuthedRequest) -> HttpResponse:
 def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     student = access.get_or_404(selectors.students_for_list(request.user), pk=pk)
     guardians = selectors.guardians_of(request.user, student)
-    return render(request, "portal/student_detail.html", {"student": student, "guardians": guardians})
+    audit.record_view(student)
+    return render(
+        request,
+        "portal/student_detail.html",
+        {"student": student, "guardians": guardians, "can_read_log": access.can_read_access_log(request.user, student)},
+    )
+
+
+@login_required
+@never_cache
+def student_access_log(request: AuthedRequest, pk: int) -> HttpResponse:
+    student = access.get_or_404(selectors.students_for_list(request.user), pk=pk)
+    access.require(access.can_read_access_log(request.user, student))
+    page = Paginator(selectors.access_log(student), 50).get_page(request.GET.get("page"))
+    return render(request, "portal/student_access_log.html", {"student": student, "page": page})
 
 
 @login_required

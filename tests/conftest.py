@@ -135,3 +135,15 @@ def login(client):
         return client
 
     return sign_in
+
+
+def require_postgres() -> None:
+    """Behaviour that only PostgreSQL provides: skip locally on SQLite, fail in CI."""
+    import os
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the suite on PostgreSQL (DATABASE_URL)")
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")

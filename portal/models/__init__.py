@@ -1,9 +1,12 @@
+from portal.models.audit import AuditedQuerySet, AuditEvent
 from portal.models.org import Classroom, District, School, SchoolKind, SchoolYear, Term
 from portal.models.people import Guardian, Student, StudentGuardian, StudentUserObjectPermission
 from portal.models.roster import RosterImport
 from portal.models.staff import Membership, Role, User
 
 __all__ = [
+    "AuditEvent",
+    "AuditedQuerySet",
     "Classroom",
     "District",
     "Guardian",

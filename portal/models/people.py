@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from portal.models.audit import AuditedQuerySet
 from portal.models.org import Classroom, School
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class StudentStatus(models.TextChoices):
     GRADUATED = "graduated", _("Graduated")
 
 
-class StudentQuerySet(models.QuerySet["Student"]):
+class StudentQuerySet(AuditedQuerySet):
     def visible_to(self, user: User | AnonymousUser) -> QuerySet[Student]:
         from portal import access
 
@@ -105,6 +106,8 @@ class Guardian(models.Model):
         Student, through="StudentGuardian", related_name="guardians"
     )
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("guardian")
         verbose_name_plural = _("guardians")
@@ -125,6 +128,8 @@ class StudentGuardian(models.Model):
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardian_links")
     guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="student_links")
     is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("guardian of student")

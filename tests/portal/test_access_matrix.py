@@ -26,6 +26,8 @@ CASES = [
     ("student_detail", "get", "student_w", STAFF_A, 200),
     ("student_detail", "get", "student_y", SEES_Y, 200),
     ("student_detail", "get", "student_z", NOBODY, 200),
+    ("student_access_log", "get", "student_x", {"leader_a"}, 200),
+    ("student_access_log", "get", "student_y", NOBODY, 200),
     ("roster_import_new", "get", None, IMPORTERS, 200),
     ("roster_import_new", "post", None, IMPORTERS, 200),  # an empty form comes back with errors
     ("roster_import_detail", "get", "import_a", STAFF_A, 200),

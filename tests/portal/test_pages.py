@@ -107,7 +107,9 @@ def test_student_api_list_query_count_is_pinned(world, login, django_assert_num_
     client = login(world.users["counselor_a"])
     for _ in range(10):
         factories.StudentFactory(classroom=world.class_a2)
-    with django_assert_num_queries(6):
+    # As the page, plus the audit events for the rows returned: savepoint, the rows' schools, the chain's
+    # last hash, one bulk insert, release (and on PostgreSQL the advisory lock that serialises writers).
+    with django_assert_num_queries(11 + (connection.vendor == "postgresql")):
         client.get(reverse("student-list"))
 
 

@@ -1,0 +1,220 @@
+"""Writing and verifying the audit log.
+
+Each event carries the hash of the one before it. Writers take a PostgreSQL advisory lock
+for the rest of their transaction before reading the last hash, so concurrent writers are
+serialised and the chain never forks; the lock is released at commit or rollback, so a
+rolled-back event leaves no gap. (SQLite, used only by the demo, serialises writers itself.)
+
+Events hold who, what kind of record, which one, when and the request id: never content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from portal.models import AuditEvent
+
+GENESIS = "0" * 64
+# Any fixed 64-bit number: the key of the advisory lock that serialises chain writers.
+_CHAIN_LOCK = 0x5053595F41554454  # "PSY_AUDT"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    username: str
+    role: str
+    request_id: str
+
+
+SYSTEM = Actor(None, "system", "system", "")
+_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("audit_request", default=None)
+_actor_override: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
+
+
+def request_id_for(request: HttpRequest) -> str:
+    given = request.headers.get("X-Request-ID", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    """Give every request an id (or keep the proxy's) and make it the audit context."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        request.request_id = request_id_for(request)  # type: ignore[attr-defined]
+        token = _request.set(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request.reset(token)
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+
+@contextlib.contextmanager
+def acting_as(actor: Actor) -> Iterator[None]:
+    """For tasks and commands: whose action the events record (defaults to "system")."""
+    token = _actor_override.set(actor)
+    try:
+        yield
+    finally:
+        _actor_override.reset(token)
+
+
+def current_actor() -> Actor:
+    override = _actor_override.get()
+    if override is not None:
+        return override
+    request = _request.get()
+    if request is None:
+        return SYSTEM
+    user = getattr(request, "user", None)
+    request_id = getattr(request, "request_id", "")
+    if user is None or not user.is_authenticated:
+        return Actor(None, "anonymous", "anonymous", request_id)
+    return Actor(user.pk, user.get_username(), role_label(user), request_id)
+
+
+def role_label(user: Any) -> str:
+    from portal.access import roles_of
+
+    roles = roles_of(user)
+    held = sorted(roles.all_roles) + (["parent"] if roles.is_parent else [])
+    if user.is_superuser:
+        held.append("platform_admin")
+    return ",".join(held) or "none"
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    created = event.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    fields = [
+        event.prev_hash, created, event.actor_id, event.actor_username, event.role, event.action,
+        event.object_type, str(event.object_id), event.student_id, event.school_id, event.request_id, event.detail,
+    ]  # fmt: skip
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+@dataclass
+class Entry:
+    action: str
+    object_type: str
+    object_id: Any
+    student_id: int | None = None
+    school_id: int | None = None
+    detail: dict[str, Any] | None = None
+
+
+def append(entries: Iterable[Entry]) -> list[AuditEvent]:
+    """Append events to the chain inside the caller's transaction (or a new one)."""
+    entries = list(entries)
+    if not entries:
+        return []
+    actor = current_actor()
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+        events = []
+        for entry in entries:
+            event = AuditEvent(
+                created_at=now,
+                actor_id=actor.user_id,
+                actor_username=actor.username,
+                role=actor.role,
+                action=entry.action,
+                object_type=entry.object_type,
+                object_id=str(entry.object_id),
+                student_id=entry.student_id,
+                school_id=entry.school_id,
+                request_id=actor.request_id,
+                detail=entry.detail or {},
+                prev_hash=previous,
+            )
+            event.hash = previous = compute_hash(event)
+            events.append(event)
+        return AuditEvent.objects.bulk_create(events)
+
+
+def _label(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+def entries_for(
+    model: type[models.Model], ids: Iterable[int], *, verb: str, detail: dict[str, Any] | None = None
+) -> list[Entry]:
+    """One entry per row, each tied to the student (and school) the record concerns."""
+    from portal.models import Guardian, Student, StudentGuardian
+
+    ids = list(ids)
+    action = f"{model._meta.model_name}.{verb}"
+    if model is Student:
+        rows = Student.objects.filter(pk__in=ids).values_list("pk", "pk", "school_id")
+    elif model is Guardian:
+        rows = StudentGuardian.objects.filter(guardian_id__in=ids).values_list(
+            "guardian_id", "student_id", "guardian__school_id"
+        )
+    elif model is StudentGuardian:
+        rows = StudentGuardian.objects.filter(pk__in=ids).values_list("pk", "student_id", "student__school_id")
+    else:
+        rows = [(pk, None, None) for pk in ids]  # type: ignore[assignment]
+    found = {row[0] for row in rows}
+    entries = [Entry(action, _label(model), pk, student, school, detail) for pk, student, school in rows]
+    # Rows already gone (deleted) or unlinked guardians still get their event.
+    entries += [Entry(action, _label(model), pk, None, None, detail) for pk in ids if pk not in found]
+    return entries
+
+
+def record_rows(
+    model: type[models.Model], ids: Iterable[int], *, verb: str, detail: dict[str, Any] | None = None
+) -> None:
+    append(entries_for(model, ids, verb=verb, detail=detail))
+
+
+def record_view(obj: models.Model, **detail: Any) -> None:
+    """A sensitive record was shown to someone: one event per row (all rows, for a list)."""
+    record_rows(type(obj), [obj.pk], verb="view", detail=detail or None)
+
+
+@dataclass
+class Break:
+    event_id: int
+    reason: str
+
+
+def verify(*, chunk_size: int = 5000) -> tuple[int, Break | None]:
+    """Walk the chain in id order; return how many events were checked and the first broken link."""
+    previous = GENESIS
+    checked = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
+        if event.prev_hash != previous:
+            return checked, Break(
+                event.pk, "its link to the previous event is broken (an event was removed or reordered)"
+            )
+        if compute_hash(event) != event.hash:
+            return checked, Break(event.pk, "its content does not match its hash (the event was altered)")
+        previous = event.hash
+        checked += 1
+    return checked, None

@@ -1,0 +1,164 @@
+"""The audit log: one event per sensitive read or write, append-only, hash-chained, verifiable."""
+
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from portal import audit, services
+from portal.models import AuditEvent, Guardian, StudentGuardian
+from tests.conftest import require_postgres
+from tests.portal.rosters import GOOD_ROWS, csv_bytes
+
+
+def test_opening_a_students_page_writes_one_event(world, login):
+    client = login(world.users["counselor_a"])
+    response = client.get(reverse("student_detail", args=[world.student_x.pk]), HTTP_X_REQUEST_ID="req-42")
+    assert response["X-Request-ID"] == "req-42"
+    event = AuditEvent.objects.get()
+    assert (event.actor_id, event.actor_username, event.role) == (
+        world.users["counselor_a"].pk,
+        "counselor_a",
+        "counselor",
+    )
+    assert (event.action, event.object_type, event.object_id) == (
+        "student.view",
+        "portal.student",
+        str(world.student_x.pk),
+    )
+    assert (event.student_id, event.school_id, event.request_id) == (world.student_x.pk, world.school_a.pk, "req-42")
+
+
+def test_events_never_hold_the_sensitive_content(world, login):
+    client = login(world.users["counselor_a"])
+    client.get(reverse("student_detail", args=[world.student_x.pk]))
+    client.get(reverse("guardian-list"))
+    dump = repr(list(AuditEvent.objects.values()))
+    for secret in (world.student_x.name, world.guardian_x.mobile, world.guardian_x.name):
+        assert secret not in dump
+
+
+def test_an_unsafe_request_id_is_replaced(world, login):
+    response = login(world.users["counselor_a"]).get(reverse("home"), HTTP_X_REQUEST_ID="<script>")
+    assert response["X-Request-ID"] != "<script>" and len(response["X-Request-ID"]) == 32
+
+
+def test_api_list_writes_one_event_per_guardian_contact_returned(world, login):
+    login(world.users["counselor_a"]).get(reverse("guardian-list"))
+    events = AuditEvent.objects.filter(action="guardian.view")
+    assert sorted(int(e.object_id) for e in events) == sorted([world.guardian_x.pk, world.student_w.guardians.get().pk])
+    assert {e.detail["via"] for e in events} == {"list"}
+
+
+def test_refused_reads_write_no_event(world, login):
+    login(world.users["counselor_b"]).get(reverse("student_detail", args=[world.student_x.pk]))
+    assert not AuditEvent.objects.exists()
+
+
+def test_bulk_updates_of_audited_tables_are_audited(world):
+    StudentGuardian.objects.filter(student__school=world.school_a).update(is_primary=False)
+    events = AuditEvent.objects.filter(action="studentguardian.bulk_update")
+    assert events.count() == 2
+    assert {e.detail["fields"][0] for e in events} == {"is_primary"}
+    guardian_pk = world.guardian_x.pk
+    Guardian.objects.filter(pk=guardian_pk).delete()
+    assert AuditEvent.objects.filter(action="guardian.delete", object_id=str(guardian_pk)).count() == 1
+
+
+def test_a_roster_import_audits_every_row_it_writes(world):
+    roster_import = services.roster_import_create(
+        school=world.school_a, uploaded_by=world.users["counselor_a"], filename="l.csv", content=csv_bytes(GOOD_ROWS)
+    )
+    services.roster_import_apply(import_id=roster_import.pk)
+    assert AuditEvent.objects.filter(action="student.create", detail__import=roster_import.pk).count() == 3
+    assert AuditEvent.objects.filter(action="guardian.create").count() == 3
+
+
+def test_the_leader_sees_who_opened_a_students_records(world, login):
+    login(world.users["teacher_a"]).get(reverse("student_detail", args=[world.student_x.pk]))
+    login(world.users["parent_x"]).get(reverse("student-detail", args=[world.student_x.pk]))
+    html = login(world.users["leader_a"]).get(reverse("student_access_log", args=[world.student_x.pk])).content.decode()
+    assert "teacher_a" in html and "parent_x" in html
+    assert html.index("parent_x") < html.index("teacher_a")  # newest first
+
+
+def test_verify_accepts_an_intact_chain(world, login, capsys):
+    for _ in range(3):
+        login(world.users["counselor_a"]).get(reverse("student_detail", args=[world.student_x.pk]))
+    call_command("audit", "verify")
+    assert "3 events verified" in capsys.readouterr().out
+
+
+def test_the_database_refuses_update_and_delete(world, login):
+    require_postgres()
+    login(world.users["counselor_a"]).get(reverse("student_detail", args=[world.student_x.pk]))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.update(actor_username="someone else")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get().actor_username == "counselor_a"
+
+
+def test_an_event_altered_behind_the_applications_back_is_found(world, login):
+    require_postgres()
+    client = login(world.users["counselor_a"])
+    for _ in range(5):
+        client.get(reverse("student_detail", args=[world.student_x.pk]))
+    third = AuditEvent.objects.order_by("id")[2]
+    with connection.cursor() as cursor:  # a superuser switching the trigger off, as an intruder would
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("UPDATE portal_auditevent SET actor_username = 'nobody' WHERE id = %s", [third.pk])
+        cursor.execute("SET session_replication_role = DEFAULT")
+    with pytest.raises(CommandError, match=f"event #{third.pk}: its content does not match"):
+        call_command("audit", "verify")
+
+
+def test_a_removed_event_breaks_the_next_link(world, login):
+    require_postgres()
+    client = login(world.users["counselor_a"])
+    for _ in range(3):
+        client.get(reverse("student_detail", args=[world.student_x.pk]))
+    first, second, third = AuditEvent.objects.order_by("id")
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM portal_auditevent WHERE id = %s", [second.pk])
+        cursor.execute("SET session_replication_role = DEFAULT")
+    checked, broken = audit.verify()
+    assert (checked, broken.event_id) == (1, third.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_writers_never_fork_the_chain(world):
+    require_postgres()
+    writers, per_writer = 8, 100
+    errors: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_writer):
+                with audit.acting_as(audit.Actor(None, f"writer-{n}", "test", f"w{n}-{i}")):
+                    audit.append([audit.Entry("student.view", "portal.student", world.student_x.pk)])
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    assert errors == []
+    assert AuditEvent.objects.count() == writers * per_writer
+    # No two events share a predecessor: the chain is one line.
+    assert AuditEvent.objects.values("prev_hash").distinct().count() == writers * per_writer
+    assert audit.verify() == (writers * per_writer, None)
+    print(f"\naudit: {writers * per_writer / elapsed:.0f} events/s with {writers} concurrent writers")

@@ -11,6 +11,8 @@ COPY pyproject.toml ./
 COPY portal ./portal
 COPY templates ./templates
 COPY manage.py ./
+# The same storage the containers use at run time (docker-compose.yml): hashed, compressed, with a manifest.
+ENV STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage
 RUN pip install . && python manage.py collectstatic --noinput \
     && chown -R portal:portal /app
 USER portal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 
 from portal import access, audit, selectors, services
 from portal.models import Classroom, Guardian, Membership, RosterImport, School, Student, User
+from portal.models.people import Channel, StudentStatus
 from portal.roster import error_message
 
 
@@ -153,6 +155,25 @@ class AuditedReadMixin:
         return page
 
 
+# Filters on plain ids, not model choices: a model-choice filter answers 400 for an id that does not exist
+# and 200 for one that is not yours, which would tell an outsider which ids exist.
+class ClassroomFilter(django_filters.FilterSet):
+    school = django_filters.NumberFilter(field_name="school_id")
+    grade = django_filters.NumberFilter(field_name="grade")
+
+
+class StudentFilter(django_filters.FilterSet):
+    school = django_filters.NumberFilter(field_name="school_id")
+    classroom = django_filters.NumberFilter(field_name="classroom_id")
+    grade = django_filters.NumberFilter(field_name="classroom__grade")
+    status = django_filters.ChoiceFilter(choices=StudentStatus.choices)
+
+
+class GuardianFilter(django_filters.FilterSet):
+    school = django_filters.NumberFilter(field_name="school_id")
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+
+
 class SchoolViewSet(viewsets.ReadOnlyModelViewSet[School]):
     permission_classes = [IsAuthenticated]
     serializer_class = SchoolSerializer
@@ -166,7 +187,7 @@ class SchoolViewSet(viewsets.ReadOnlyModelViewSet[School]):
 class ClassroomViewSet(viewsets.ReadOnlyModelViewSet[Classroom]):
     permission_classes = [IsAuthenticated]
     serializer_class = ClassroomSerializer
-    filterset_fields = ["school", "grade"]
+    filterset_class = ClassroomFilter
 
     def get_queryset(self) -> QuerySet[Classroom]:
         return access.scope_classrooms(Classroom.objects.order_by("school_id", "grade", "name"), self.request.user)
@@ -175,7 +196,7 @@ class ClassroomViewSet(viewsets.ReadOnlyModelViewSet[Classroom]):
 class StudentViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Student]):
     permission_classes = [IsAuthenticated]
     serializer_class = StudentSerializer
-    filterset_fields = ["school", "classroom", "classroom__grade", "status"]
+    filterset_class = StudentFilter
     search_fields = ["name", "^student_number"]
     ordering_fields = ["student_number", "name"]
 
@@ -186,7 +207,7 @@ class StudentViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Student]):
 class GuardianViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Guardian]):
     permission_classes = [IsAuthenticated]
     serializer_class = GuardianSerializer
-    filterset_fields = ["school", "channel"]
+    filterset_class = GuardianFilter
 
     def get_queryset(self) -> QuerySet[Guardian]:
         return access.scope_guardians(Guardian.objects.order_by("name", "pk"), self.request.user)

@@ -14,10 +14,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav": []}
     kind = access.home_kind(user)
     items = [(reverse("home"), _("Home"))]
-    if kind == "parent":
-        items.append((reverse("student_list"), _("My children")))
-    elif kind in ("staff", "teacher"):
+    if kind in ("staff", "teacher"):
         items.append((reverse("student_list"), _("Students")))
+    elif access.roles_of(user).is_parent:
+        items.append((reverse("student_list"), _("My children")))
     if kind == "staff":
         items.append((reverse("roster_import_new"), _("Import class list")))
     if kind in ("staff", "official"):

@@ -43,6 +43,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "guardian_primary": ("主要联系人", "primarycontact", "primary"),
 }
 REQUIRED_COLUMNS = ("grade", "class_name", "student_number", "name", "gender", "birth_date")
+FLAG_COLUMNS = ("left_behind", "migrant_child", "disability", "in_difficulty")
 
 COLUMN_LABELS = {
     "grade": _("Grade"),
@@ -68,7 +69,8 @@ COLUMN_LABELS = {
 # One place for every message the importer can show (STYLE: one dict per app, not strings in views).
 ROSTER_ERRORS = {
     "encoding": _("The file is neither UTF-8 nor GBK text, nor an Excel (.xlsx) workbook. Save it as one of these."),
-    "unreadable": _("The Excel file could not be read. Save it again as .xlsx and retry."),
+    "unreadable": _("The file could not be read. Save it again as .xlsx or .csv and retry."),
+    "bad_characters": _("The cell holds control characters. Retype it or copy it without formatting."),
     "empty": _("The file has no rows below its header line."),
     "too_many_rows": _("The file has more than %(max)s rows. Split it by grade."),
     "too_large": _("The file is larger than %(max)s MB."),
@@ -90,8 +92,20 @@ ROSTER_ERRORS = {
     "guardian_incomplete": _("A guardian needs a name, a relation and a mobile number."),
     "student_conflict": _("Student %(value)s appears again with different details (first on row %(row)s)."),
     "guardian_conflict": _("Mobile %(value)s belongs to a different guardian on row %(row)s."),
+    "guardian_details_conflict": _(
+        "Guardian %(value)s appears again with a different relation, e-mail, language or channel "
+        "(first on row %(row)s)."
+    ),
+    "guardian_on_record": _(
+        "Mobile %(value)s is already on record for guardian %(name)s. "
+        "Correct the number, or the name if it is the same person."
+    ),
     "guardian_repeated": _("This guardian is listed twice for the same student (first on row %(row)s)."),
     "two_primaries": _("Student %(value)s has more than one primary contact."),
+    "apply_failed": _(
+        "Applying import %(number)s failed and nothing was changed. Upload the file again; if it fails again, "
+        "tell the support team the import number."
+    ),
 }
 
 
@@ -105,13 +119,18 @@ def error_message(error: dict[str, Any]) -> str:
 
 @dataclass
 class GuardianRow:
+    """A guardian as the file gives them. None means "blank: keep what is on record"."""
+
     name: str
     relation: str
     mobile: str
-    email: str
-    language: str
-    channel: str
-    primary: bool
+    email: str | None
+    language: str | None
+    channel: str | None
+    primary: bool | None  # True: 是, False: 否, None: blank
+
+    def details(self) -> tuple[Any, ...]:
+        return (self.name, self.relation, self.email, self.language, self.channel)
 
 
 @dataclass
@@ -148,6 +167,8 @@ class ParsedRoster:
     students: list[StudentRow]
     errors: list[dict[str, Any]]
     row_count: int
+    # Columns the header had: a column the file leaves out is never overwritten on re-import.
+    columns: frozenset[str] = frozenset()
 
 
 def _err(line: int, column: str, code: str, **params: Any) -> dict[str, Any]:
@@ -189,7 +210,6 @@ _RELATIONS = {
     "other": Relation.OTHER,
 }
 _LANGUAGES = {
-    "": "zh-hans",
     "中文": "zh-hans",
     "zh": "zh-hans",
     "zh-hans": "zh-hans",
@@ -200,7 +220,6 @@ _LANGUAGES = {
     "en": "en",
 }
 _CHANNELS = {
-    "": Channel.SMS,
     "短信": Channel.SMS,
     "sms": Channel.SMS,
     "邮件": Channel.EMAIL,
@@ -211,6 +230,7 @@ _CHANNELS = {
     "inbox": Channel.INBOX,
 }
 _MOBILE = re.compile(r"^1\d{10}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
 
 
@@ -223,7 +243,10 @@ def read_table(content: bytes) -> tuple[list[list[str]], list[dict[str, Any]]]:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))], []
+        try:
+            return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))], []
+        except csv.Error:  # e.g. a field longer than the csv module's limit
+            return [], [_err(0, "file", "unreadable")]
     return [], [_err(0, "file", "encoding")]
 
 
@@ -242,13 +265,17 @@ def _cell_text(value: Any) -> str:
 def _read_xlsx(content: bytes) -> tuple[list[list[str]], list[dict[str, Any]]]:
     from openpyxl import load_workbook
 
+    # openpyxl raises many kinds of error for a damaged file, while opening or while reading rows
+    # (zip, XML, key errors...); all of them mean "unreadable" to the person uploading it.
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file; all mean "unreadable".
+    except Exception:  # noqa: BLE001
         return [], [_err(0, "file", "unreadable")]
     try:
         sheet = workbook.worksheets[0]
         rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except Exception:  # noqa: BLE001
+        return [], [_err(0, "file", "unreadable")]
     finally:
         workbook.close()
     return rows, []
@@ -258,10 +285,11 @@ def parse_roster(content: bytes, *, grades: Iterable[int], today: dt.date) -> Pa
     table, errors = read_table(content)
     if errors:
         return ParsedRoster([], errors, 0)
-    table = [row for row in table if any(cell for cell in row)]
-    if len(table) < 2:
+    # Number rows as the spreadsheet does (header = 1) before dropping blank ones, so errors point at the right row.
+    numbered = [(number, row) for number, row in enumerate(table, start=1) if any(cell for cell in row)]
+    if len(numbered) < 2:
         return ParsedRoster([], [_err(0, "file", "empty")], 0)
-    header, body = table[0], table[1:]
+    header, body = numbered[0][1], numbered[1:]
     if len(body) > MAX_ROWS:
         return ParsedRoster([], [_err(0, "file", "too_many_rows", max=MAX_ROWS)], len(body))
 
@@ -279,15 +307,19 @@ def parse_roster(content: bytes, *, grades: Iterable[int], today: dt.date) -> Pa
 
     allowed_grades = set(grades)
     students: dict[str, StudentRow] = {}
-    guardians_by_mobile: dict[str, tuple[int, str]] = {}
-    for offset, cells in enumerate(body):
-        row_number = offset + 2  # Spreadsheet numbering: the header is row 1.
+    guardians_by_mobile: dict[str, tuple[int, GuardianRow]] = {}
+    for row_number, cells in body:
 
         def cell(key: str, cells: list[str] = cells) -> str:
             position = index.get(key)
             return cells[position].strip() if position is not None and position < len(cells) else ""
 
-        row_errors: list[dict[str, Any]] = []
+        row_errors: list[dict[str, Any]] = [
+            _err(row_number, key, "bad_characters") for key in index if _CONTROL.search(cell(key))
+        ]
+        if row_errors:
+            errors += row_errors
+            continue
         parsed = _parse_student(row_number, cell, allowed_grades, today, row_errors)
         guardian = _parse_guardian(row_number, cell, row_errors)
         if row_errors or parsed is None:
@@ -302,21 +334,26 @@ def parse_roster(content: bytes, *, grades: Iterable[int], today: dt.date) -> Pa
             continue
         if guardian is None:
             continue
-        first = guardians_by_mobile.setdefault(guardian.mobile, (row_number, guardian.name))
-        if first[1] != guardian.name:
-            errors.append(_err(row_number, "guardian_mobile", "guardian_conflict", value=guardian.mobile, row=first[0]))
+        first_row, first = guardians_by_mobile.setdefault(guardian.mobile, (row_number, guardian))
+        if first.name != guardian.name:
+            errors.append(
+                _err(row_number, "guardian_mobile", "guardian_conflict", value=guardian.mobile, row=first_row)
+            )
+            continue
+        if first.details() != guardian.details():
+            errors.append(
+                _err(row_number, "guardian_name", "guardian_details_conflict", value=guardian.name, row=first_row)
+            )
             continue
         if any(g.mobile == guardian.mobile for g in existing.guardians):
-            errors.append(_err(row_number, "guardian_mobile", "guardian_repeated", row=first[0]))
+            errors.append(_err(row_number, "guardian_mobile", "guardian_repeated", row=first_row))
             continue
         existing.guardians.append(guardian)
 
     for student in students.values():
-        if sum(g.primary for g in student.guardians) > 1:
+        if sum(g.primary is True for g in student.guardians) > 1:
             errors.append(_err(student.row, "guardian_primary", "two_primaries", value=student.student_number))
-        elif student.guardians and not any(g.primary for g in student.guardians):
-            student.guardians[0].primary = True  # The first guardian listed is the contact unless one is marked.
-    return ParsedRoster(list(students.values()), errors, len(body))
+    return ParsedRoster(list(students.values()), errors, len(body), frozenset(index))
 
 
 def _parse_student(
@@ -342,7 +379,7 @@ def _parse_student(
     elif birth_date >= today:
         errors.append(_err(row, "birth_date", "future_date", value=cell("birth_date")))
     flags = {}
-    for key in ("left_behind", "migrant_child", "disability", "in_difficulty"):
+    for key in FLAG_COLUMNS:
         value = cell(key).lower()
         if value in _TRUE:
             flags[key] = True
@@ -390,29 +427,29 @@ def _parse_guardian(row: int, cell: Any, errors: list[dict[str, Any]]) -> Guardi
             validate_email(email)
         except ValidationError:
             errors.append(_err(row, "guardian_email", "bad_email", value=email))
-    language = _LANGUAGES.get(cell("guardian_language").lower())
-    if language is None:
-        errors.append(_err(row, "guardian_language", "bad_language", value=cell("guardian_language")))
-    channel = _CHANNELS.get(cell("guardian_channel").lower())
-    if channel is None:
-        errors.append(_err(row, "guardian_channel", "bad_channel", value=cell("guardian_channel")))
+    # Blank language, channel or e-mail: keep what is on record (a new guardian gets Chinese and SMS).
+    language_text, channel_text = cell("guardian_language"), cell("guardian_channel")
+    language = _LANGUAGES.get(language_text.lower()) if language_text else None
+    if language_text and language is None:
+        errors.append(_err(row, "guardian_language", "bad_language", value=language_text))
+    channel = _CHANNELS.get(channel_text.lower()) if channel_text else None
+    if channel_text and channel is None:
+        errors.append(_err(row, "guardian_channel", "bad_channel", value=channel_text))
     elif channel == Channel.EMAIL and not email:
         errors.append(_err(row, "guardian_email", "email_channel_needs_email"))
     primary_text = cell("guardian_primary").lower()
     if primary_text not in _TRUE | _FALSE:
         errors.append(_err(row, "guardian_primary", "bad_boolean", value=cell("guardian_primary")))
-    if len(errors) > start:
-        return None
-    if relation is None or language is None or channel is None:  # unreachable, as above
+    if len(errors) > start or relation is None:
         return None
     return GuardianRow(
         name=name,
         relation=relation,
         mobile=mobile,
-        email=email,
+        email=email or None,
         language=language,
         channel=channel,
-        primary=primary_text in _TRUE,
+        primary=None if not primary_text else primary_text in _TRUE,
     )
 
 
@@ -430,7 +467,7 @@ def _parse_grade(text: str) -> int | None:
         value = 10
     elif text in ("十一", "十二"):
         value = 10 + numerals.index(text[1]) + 1
-    elif text.isdigit():
+    elif text.isdecimal() and text.isascii():
         value = int(text)
     else:
         return None

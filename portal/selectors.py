@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 
 from portal import access
 from portal.access import AnyUser
-from portal.models import AuditEvent, Classroom, Guardian, School, Student
+from portal.models import AuditEvent, Classroom, Guardian, School, Student, StudentGuardian
 from portal.models.people import StudentStatus
 
 
@@ -18,6 +18,14 @@ def students_for_list(user: AnyUser, *, q: str = "", grade: int | None = None) -
     if grade:
         students = students.filter(classroom__grade=grade)
     return students
+
+
+def children_of(user: AnyUser) -> QuerySet[Student]:
+    """A parent's own children (not the students they may see as staff)."""
+    if not user.is_authenticated:
+        return Student.objects.none()
+    own = StudentGuardian.objects.filter(guardian__user=user).values("student_id")
+    return Student.objects.filter(id__in=own).select_related("school", "classroom").order_by("name")
 
 
 def guardians_of(user: AnyUser, student: Student) -> QuerySet[Guardian]:

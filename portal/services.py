@@ -3,45 +3,59 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from portal import audit
 from portal.models import Classroom, Guardian, RosterImport, School, Student, StudentGuardian, User
+from portal.models.people import Channel
 from portal.models.roster import ImportStatus
-from portal.roster import ParsedRoster, StudentRow, parse_roster
+from portal.roster import FLAG_COLUMNS, GuardianRow, ParsedRoster, StudentRow, parse_roster
+
+# An import queued this long ago and still not applied lost its task (worker crash, lost message): it may be
+# queued again. Longer than the apply task's hard time limit, so a running apply is never doubled.
+STALE_APPLY = dt.timedelta(minutes=15)
 
 
 class ImportNotApplicable(Exception):
     """The import is not in a state that can be applied (refused, already applied, or being applied)."""
 
 
-def _local_today() -> dt.date:
-    return timezone.localdate()
+def _file_error(code: str, **params: Any) -> dict[str, Any]:
+    return {"row": 0, "column": "file", "code": code, "params": params}
+
+
+def _validate(school: School, content: bytes) -> ParsedRoster:
+    """Parse the file, then check it against the roster on record."""
+    parsed = parse_roster(content, grades=school.grades, today=timezone.localdate())
+    if parsed.errors:
+        return parsed
+    rows_by_mobile = {g.mobile: (row.row, g) for row in parsed.students for g in row.guardians}
+    # A mobile on record for a differently named guardian is a typo or a recycled number: linking the
+    # child to that record would show the child to another family's login.
+    for mobile, name in Guardian.objects.filter(school=school, mobile__in=rows_by_mobile).values_list("mobile", "name"):
+        row, guardian = rows_by_mobile[mobile]
+        if guardian.name != name:
+            parsed.errors.append({
+                "row": row, "column": "guardian_mobile", "code": "guardian_on_record",
+                "params": {"column": "guardian_mobile", "value": mobile, "name": name},
+            })  # fmt: skip
+    parsed.errors.sort(key=lambda e: e["row"])
+    return parsed
 
 
 def roster_import_create(*, school: School, uploaded_by: User, filename: str, content: bytes) -> RosterImport:
     """Store an upload and its dry-run preview. Nothing in the roster changes here."""
     if len(content) > settings.ROSTER_IMPORT_MAX_BYTES:
-        parsed = ParsedRoster(
-            [],
-            [
-                {
-                    "row": 0,
-                    "column": "file",
-                    "code": "too_large",
-                    "params": {"max": settings.ROSTER_IMPORT_MAX_BYTES // (1024 * 1024)},
-                }
-            ],
-            0,
-        )
-        content = b""
+        parsed = ParsedRoster([], [_file_error("too_large", max=settings.ROSTER_IMPORT_MAX_BYTES // 2**20)], 0)
     else:
-        parsed = parse_roster(content, grades=school.grades, today=_local_today())
+        parsed = _validate(school, content)
     refused = bool(parsed.errors)
     return RosterImport.objects.create(
         school=school,
@@ -51,170 +65,209 @@ def roster_import_create(*, school: School, uploaded_by: User, filename: str, co
         status=ImportStatus.REFUSED if refused else ImportStatus.PREVIEWED,
         row_count=parsed.row_count,
         errors=parsed.errors,
-        plan={} if refused else _plan(school, parsed.students),
+        plan={} if refused else _changes(school, parsed).counts(),
     )
 
 
 def roster_import_request_apply(*, roster_import: RosterImport) -> None:
-    """Queue the apply on the bulk worker once the request's transaction has committed."""
+    """Mark the import queued and hand it to the bulk worker once this transaction commits."""
     from portal.tasks import roster_import_apply as task
 
-    if roster_import.status != ImportStatus.PREVIEWED:
+    now = timezone.now()
+    queued = RosterImport.objects.filter(
+        Q(status=ImportStatus.PREVIEWED) | Q(status=ImportStatus.APPLYING, queued_at__lt=now - STALE_APPLY),
+        pk=roster_import.pk,
+    ).update(status=ImportStatus.APPLYING, queued_at=now)
+    if not queued:
         raise ImportNotApplicable
+    roster_import.status, roster_import.queued_at = ImportStatus.APPLYING, now
     transaction.on_commit(lambda: task.delay(roster_import.pk))
 
 
 def roster_import_apply(*, import_id: int) -> RosterImport:
-    """Apply a previewed import in one transaction: all rows or none.
+    """Apply a queued (or previewed) import: every row or none, exactly once.
 
-    Claimed with a conditional UPDATE so a duplicate task delivery applies nothing twice.
-    The file is parsed again because the roster may have changed since the preview.
+    The import row is locked for the whole transaction, so a duplicate task waits and then finds it
+    applied; a worker that dies mid-way rolls everything back and leaves the import queued. The file
+    is validated again because the roster may have changed since the preview.
     """
-    claimed = RosterImport.objects.filter(pk=import_id, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.APPLYING
-    )
-    roster_import = RosterImport.objects.select_related("school").get(pk=import_id)
-    if not claimed:
-        return roster_import
-    school = roster_import.school
-    parsed = parse_roster(bytes(roster_import.content), grades=school.grades, today=_local_today())
-    if parsed.errors:
-        roster_import.status = ImportStatus.REFUSED
-        roster_import.errors = parsed.errors
-        roster_import.save(update_fields=["status", "errors"])
-        return roster_import
     try:
         with transaction.atomic():
-            plan = _apply(school, parsed.students, import_id=import_id)
-    except Exception:
-        RosterImport.objects.filter(pk=import_id).update(status=ImportStatus.FAILED)
-        raise
-    roster_import.status = ImportStatus.APPLIED
-    roster_import.plan = plan
-    roster_import.content = b""
-    roster_import.applied_at = timezone.now()
-    roster_import.save(update_fields=["status", "plan", "content", "applied_at"])
-    return roster_import
-
-
-_STUDENT_FIELDS = ("name", "gender", "birth_date", "left_behind", "migrant_child", "disability", "in_difficulty")
-_GUARDIAN_FIELDS = ("name", "relation", "email", "language", "channel")
-
-
-def _plan(school: School, rows: list[StudentRow]) -> dict[str, int]:
-    """Counts of what applying would create and update, without writing."""
-    classes = set(Classroom.objects.filter(school=school).values_list("grade", "name"))
-    students = {s.student_number: s for s in Student.objects.filter(school=school).select_related("classroom")}
-    guardians = {g.mobile: g for g in Guardian.objects.filter(school=school)}
-    plan = dict.fromkeys(
-        ("classes_new", "students_new", "students_updated", "students_unchanged", "guardians_new", "guardians_updated"),
-        0,
-    )
-    plan["classes_new"] = len({(r.grade, r.class_name) for r in rows} - classes)
-    seen_guardians: set[str] = set()
-    for row in rows:
-        current = students.get(row.student_number)
-        if current is None:
-            plan["students_new"] += 1
-        elif _student_changes(current, row):
-            plan["students_updated"] += 1
-        else:
-            plan["students_unchanged"] += 1
-        for g in row.guardians:
-            if g.mobile in seen_guardians:
-                continue
-            seen_guardians.add(g.mobile)
-            existing = guardians.get(g.mobile)
-            if existing is None:
-                plan["guardians_new"] += 1
-            elif any(getattr(existing, f) != getattr(g, f) for f in _GUARDIAN_FIELDS):
-                plan["guardians_updated"] += 1
-    return plan
-
-
-def _student_changes(student: Student, row: StudentRow) -> bool:
-    return any(getattr(student, f) != getattr(row, f) for f in _STUDENT_FIELDS) or (
-        student.classroom.grade,
-        student.classroom.name,
-    ) != (row.grade, row.class_name)
-
-
-def _apply(school: School, rows: list[StudentRow], *, import_id: int) -> dict[str, int]:
-    plan = _plan(school, rows)
-    # Classes first: students point at them.
-    classes = {(c.grade, c.name): c for c in Classroom.objects.filter(school=school)}
-    wanted_classes = {(r.grade, r.class_name) for r in rows} - classes.keys()
-    if wanted_classes:
-        Classroom.objects.bulk_create([Classroom(school=school, grade=g, name=n) for g, n in sorted(wanted_classes)])
-        classes = {(c.grade, c.name): c for c in Classroom.objects.filter(school=school)}
-
-    students = {s.student_number: s for s in Student.objects.filter(school=school).select_related("classroom")}
-    to_create, to_update = [], []
-    for row in rows:
-        values = {f: getattr(row, f) for f in _STUDENT_FIELDS}
-        classroom = classes[(row.grade, row.class_name)]
-        current = students.get(row.student_number)
-        if current is None:
-            to_create.append(Student(school=school, student_number=row.student_number, classroom=classroom, **values))
-        elif _student_changes(current, row):
-            for name, value in values.items():
-                setattr(current, name, value)
-            current.classroom = classroom
-            to_update.append(current)
-    Student.objects.bulk_create(to_create, batch_size=500)
-    Student.objects.bulk_update(to_update, [*_STUDENT_FIELDS, "classroom"], batch_size=500)
-    students = {s.student_number: s for s in Student.objects.filter(school=school)}
-
-    guardians = {g.mobile: g for g in Guardian.objects.filter(school=school)}
-    wanted: dict[str, Any] = {}
-    for row in rows:
-        for g in row.guardians:
-            wanted.setdefault(g.mobile, g)
-    new_guardians, changed_guardians = [], []
-    for mobile, g in wanted.items():
-        values = {f: getattr(g, f) for f in _GUARDIAN_FIELDS}
-        current_guardian = guardians.get(mobile)
-        if current_guardian is None:
-            new_guardians.append(Guardian(school=school, mobile=mobile, **values))
-        elif any(getattr(current_guardian, f) != v for f, v in values.items()):
-            for name, value in values.items():
-                setattr(current_guardian, name, value)
-            changed_guardians.append(current_guardian)
-    Guardian.objects.bulk_create(new_guardians, batch_size=500)
-    Guardian.objects.bulk_update(changed_guardians, list(_GUARDIAN_FIELDS), batch_size=500)
-    guardians = {g.mobile: g for g in Guardian.objects.filter(school=school)}
-
-    # Links: a student named in the file gets the file's primary contact; links not in the file stay.
-    named = [students[r.student_number].pk for r in rows if r.guardians]
-    links = {(link.student_id, link.guardian_id): link for link in StudentGuardian.objects.filter(student_id__in=named)}
-    primaries = {
-        (students[r.student_number].pk, guardians[g.mobile].pk) for r in rows for g in r.guardians if g.primary
-    }
-    # Clear stale primaries before setting new ones: the one-primary constraint is checked per statement.
-    StudentGuardian.objects.filter(student_id__in=named, is_primary=True).exclude(
-        pk__in=[links[key].pk for key in primaries if key in links]
-    ).update(is_primary=False)
-    new_links = []
-    for row in rows:
-        for g in row.guardians:
-            key = (students[row.student_number].pk, guardians[g.mobile].pk)
-            if key in links:
-                if key in primaries and not links[key].is_primary:
-                    StudentGuardian.objects.filter(pk=links[key].pk).update(is_primary=True)
+            roster_import = RosterImport.objects.select_for_update().select_related("school").get(pk=import_id)
+            if roster_import.status not in (ImportStatus.PREVIEWED, ImportStatus.APPLYING):
+                return roster_import
+            parsed = _validate(roster_import.school, bytes(roster_import.content))
+            if parsed.errors:
+                roster_import.status, roster_import.errors = ImportStatus.REFUSED, parsed.errors
             else:
-                new_links.append(StudentGuardian(student_id=key[0], guardian_id=key[1], is_primary=key in primaries))
-    created_links = StudentGuardian.objects.bulk_create(new_links, batch_size=500)
+                changes = _changes(roster_import.school, parsed)
+                _execute(roster_import.school, changes, import_id=import_id)
+                roster_import.status, roster_import.plan = ImportStatus.APPLIED, changes.counts()
+                roster_import.applied_at = timezone.now()
+            roster_import.content = b""
+            roster_import.save(update_fields=["status", "errors", "plan", "content", "applied_at"])
+            return roster_import
+    except Exception:
+        RosterImport.objects.filter(pk=import_id, status=ImportStatus.APPLYING).update(
+            status=ImportStatus.FAILED, errors=[_file_error("apply_failed", number=import_id)]
+        )
+        raise
 
-    # Bulk writes bypass QuerySet.update(), so the import records its own events: one per row written.
+
+_BASE_STUDENT_FIELDS = ("name", "gender", "birth_date")
+_OPTIONAL_GUARDIAN_FIELDS = ("email", "language", "channel")
+
+
+@dataclass
+class _Changes:
+    """What an import writes, worked out once for both the preview and the apply."""
+
+    rows: list[StudentRow]
+    student_fields: tuple[str, ...]
+    new_classes: set[tuple[int, str]] = field(default_factory=set)
+    new_students: list[StudentRow] = field(default_factory=list)
+    changed_students: list[tuple[Student, StudentRow]] = field(default_factory=list)
+    unchanged_students: int = 0
+    new_guardians: dict[str, GuardianRow] = field(default_factory=dict)
+    changed_guardians: list[tuple[Guardian, dict[str, Any]]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "classes_new": len(self.new_classes),
+            "students_new": len(self.new_students),
+            "students_updated": len(self.changed_students),
+            "students_unchanged": self.unchanged_students,
+            "guardians_new": len(self.new_guardians),
+            "guardians_updated": len(self.changed_guardians),
+        }
+
+
+def _changes(school: School, parsed: ParsedRoster) -> _Changes:
+    # Columns the file leaves out are never overwritten: a file of names only keeps the focus-group flags.
+    flags = tuple(f for f in FLAG_COLUMNS if f in parsed.columns)
+    changes = _Changes(parsed.students, _BASE_STUDENT_FIELDS + flags)
+    classes = set(Classroom.objects.filter(school=school).values_list("grade", "name"))
+    changes.new_classes = {(r.grade, r.class_name) for r in parsed.students} - classes
+    students = {s.student_number: s for s in Student.objects.filter(school=school).select_related("classroom")}
+    for row in parsed.students:
+        current = students.get(row.student_number)
+        if current is None:
+            changes.new_students.append(row)
+        elif any(getattr(current, f) != getattr(row, f) for f in changes.student_fields) or (
+            current.classroom.grade,
+            current.classroom.name,
+        ) != (row.grade, row.class_name):
+            changes.changed_students.append((current, row))
+        else:
+            changes.unchanged_students += 1
+    guardians = {g.mobile: g for g in Guardian.objects.filter(school=school)}
+    for row in parsed.students:
+        for g in row.guardians:
+            current_guardian = guardians.get(g.mobile)
+            if current_guardian is None:
+                changes.new_guardians.setdefault(g.mobile, g)
+                continue
+            # Blank e-mail, language or channel cells keep what is on record.
+            wanted = {"name": g.name, "relation": g.relation}
+            wanted |= {f: getattr(g, f) for f in _OPTIONAL_GUARDIAN_FIELDS if getattr(g, f) is not None}
+            diff = {f: v for f, v in wanted.items() if getattr(current_guardian, f) != v}
+            if diff and current_guardian.pk not in {c.pk for c, _ in changes.changed_guardians}:
+                changes.changed_guardians.append((current_guardian, diff))
+    return changes
+
+
+def _execute(school: School, changes: _Changes, *, import_id: int) -> None:
+    if changes.new_classes:
+        Classroom.objects.bulk_create(
+            [Classroom(school=school, grade=g, name=n) for g, n in sorted(changes.new_classes)]
+        )
+    classes = {(c.grade, c.name): c for c in Classroom.objects.filter(school=school)}
+
+    created = Student.objects.bulk_create(
+        [
+            Student(
+                school=school,
+                student_number=row.student_number,
+                classroom=classes[(row.grade, row.class_name)],
+                **{f: getattr(row, f) for f in (*_BASE_STUDENT_FIELDS, *FLAG_COLUMNS)},
+            )
+            for row in changes.new_students
+        ],
+        batch_size=500,
+    )
+    updated = []
+    for student, row in changes.changed_students:
+        for name in changes.student_fields:
+            setattr(student, name, getattr(row, name))
+        student.classroom = classes[(row.grade, row.class_name)]
+        updated.append(student)
+    Student.objects.bulk_update(updated, [*changes.student_fields, "classroom"], batch_size=500)
+
+    new_guardians = Guardian.objects.bulk_create(
+        [
+            Guardian(
+                school=school, mobile=g.mobile, name=g.name, relation=g.relation, email=g.email or "",
+                language=g.language or "zh-hans", channel=g.channel or Channel.SMS,
+            )
+            for g in changes.new_guardians.values()
+        ],
+        batch_size=500,
+    )  # fmt: skip
+    for guardian, diff in changes.changed_guardians:
+        for name, value in diff.items():
+            setattr(guardian, name, value)
+    changed_guardian_fields = sorted({f for _, diff in changes.changed_guardians for f in diff})
+    if changed_guardian_fields:
+        Guardian.objects.bulk_update([g for g, _ in changes.changed_guardians], changed_guardian_fields, batch_size=500)
+
+    new_links = _link_guardians(school, changes.rows)
     source = {"import": import_id}
     audit.append([
-        *audit.entries_for(Student, [s.pk for s in to_create], verb="create", detail=source),
-        *audit.entries_for(Student, [s.pk for s in to_update], verb="update", detail=source),
+        *audit.entries_for(Student, [s.pk for s in created], verb="create", detail=source),
+        *audit.entries_for(Student, [s.pk for s in updated], verb="update", detail=source),
         *audit.entries_for(Guardian, [g.pk for g in new_guardians], verb="create", detail=source),
-        *audit.entries_for(Guardian, [g.pk for g in changed_guardians], verb="update", detail=source),
-        *audit.entries_for(StudentGuardian, [link.pk for link in created_links], verb="create", detail=source),
+        *audit.entries_for(Guardian, [g.pk for g, _ in changes.changed_guardians], verb="update", detail=source),
+        *audit.entries_for(StudentGuardian, [link.pk for link in new_links], verb="create", detail=source),
     ])  # fmt: skip
-    return plan
+
+
+def _link_guardians(school: School, rows: list[StudentRow]) -> list[StudentGuardian]:
+    """Link the file's guardians to their students and settle each student's one primary contact.
+
+    A guardian marked 是 becomes the primary contact (the former one is demoted). With nobody marked,
+    a student who has no primary contact gets the first guardian not marked 否; one who has a primary
+    contact keeps it. Links the file does not mention stay.
+    """
+    students = dict(Student.objects.filter(school=school).values_list("student_number", "pk"))
+    guardians = dict(Guardian.objects.filter(school=school).values_list("mobile", "pk"))
+    named = [students[r.student_number] for r in rows if r.guardians]
+    links = {(lk.student_id, lk.guardian_id): lk for lk in StudentGuardian.objects.filter(student_id__in=named)}
+    has_primary = {student for (student, _), link in links.items() if link.is_primary}
+    primaries: set[tuple[int, int]] = set()
+    for row in rows:
+        student = students[row.student_number]
+        marked = [g for g in row.guardians if g.primary is True]
+        if marked:
+            primaries.add((student, guardians[marked[0].mobile]))
+        elif student not in has_primary:
+            candidate = next((g for g in row.guardians if g.primary is not False), None)
+            if candidate is not None:
+                primaries.add((student, guardians[candidate.mobile]))
+    # Demote before promoting: the one-primary constraint is checked per statement.
+    changing = {student for student, _ in primaries}
+    StudentGuardian.objects.filter(student_id__in=changing, is_primary=True).exclude(
+        Q(*[Q(student_id=s, guardian_id=g) for s, g in primaries], _connector=Q.OR)
+    ).update(is_primary=False)
+    promote = [links[key].pk for key in primaries if key in links and not links[key].is_primary]
+    if promote:
+        StudentGuardian.objects.filter(pk__in=promote).update(is_primary=True)
+    new_links = [
+        StudentGuardian(student_id=key[0], guardian_id=key[1], is_primary=key in primaries)
+        for row in rows
+        for key in [(students[row.student_number], guardians[g.mobile]) for g in row.guardians]
+        if key not in links
+    ]
+    return StudentGuardian.objects.bulk_create(new_links, batch_size=500)
 
 
 def student_share(*, student: Student, with_user: User) -> None:

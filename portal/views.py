@@ -40,13 +40,14 @@ def home(request: AuthedRequest) -> HttpResponse:
         )[:5]
     if kind == "teacher":
         context["classes"] = selectors.classes_overview(request.user)
-    if kind == "parent":
-        context["children"] = selectors.students_for_list(request.user)
+    if access.roles_of(request.user).is_parent:  # an official or a teacher can be a parent too
+        context["children"] = selectors.children_of(request.user)
     return render(request, f"portal/home_{kind}.html", context)
 
 
 def _may_list_students(request: AuthedRequest) -> bool:
-    return access.home_kind(request.user) in ("staff", "teacher", "parent")
+    roles = access.roles_of(request.user)
+    return roles.is_staff_member or roles.is_parent
 
 
 @login_required

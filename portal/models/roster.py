@@ -30,6 +30,7 @@ class RosterImport(models.Model):
     # What applying does (or did): counts of classes, students and guardians created and updated.
     plan = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
 
     class Meta:

@@ -65,3 +65,27 @@ def test_dockerfile_runs_the_wsgi_app_as_an_unprivileged_user():
     assert "portal.wsgi:application" in text
     assert "USER portal" in text
     assert "FROM python:3.11" in text
+
+
+def test_static_files_collected_as_the_image_does_serve_the_pages(tmp_path, client, db, settings):
+    """The image runs collectstatic with the manifest storage the containers use, then serves pages with it."""
+    import re
+
+    from django.core.management import call_command
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    backend = re.search(r"STATICFILES_BACKEND=(\S+)", dockerfile).group(1)
+    assert _compose()["x-app"]["environment"]["STATICFILES_BACKEND"] == backend
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": backend}}
+    call_command("collectstatic", "--noinput", verbosity=0)
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert re.search(r"/static/portal/site\.[0-9a-f]{12}\.css", response.content.decode())
+
+
+def test_the_web_health_check_is_exempt_from_the_https_redirect():
+    web = _compose()["services"]["web"]
+    assert "healthz" in " ".join(web["healthcheck"]["test"])
+    source = (ROOT / "portal" / "settings.py").read_text()
+    assert 'SECURE_REDIRECT_EXEMPT = [r"^healthz$"]' in source

@@ -5,7 +5,7 @@ from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
 from portal import services
-from portal.models import Membership, Student
+from portal.models import Guardian, Membership, Student
 from tests import factories
 
 # persona -> names of the students they see (API list, page list and queryset alike)
@@ -123,3 +123,43 @@ def test_parent_with_children_at_two_schools_sees_both(world, login):
     other.save()
     body = login(parent).get(reverse("student-list")).json()
     assert {row["name"] for row in body["results"]} == {"Xiao X", "Xiao Y"}
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("leader_a", {"import_a"}), ("counselor_a", {"import_a"}), ("counselor_b", {"import_b"}),
+     ("teacher_a", set()), ("official_a", set()), ("parent_x", set())],
+)  # fmt: skip
+def test_roster_import_list_holds_only_the_schools_own(world, login, persona, expected):
+    body = login(world.users[persona]).get(reverse("roster-import-list")).json()
+    assert {row["id"] for row in body["results"]} == {world.obj(key).pk for key in expected}
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("leader_a", {"class_a1", "class_a2"}), ("counselor_a", {"class_a1", "class_a2"}), ("teacher_a", {"class_a1"}),
+     ("counselor_b", {"student_y"}), ("official_a", set()), ("parent_x", set())],
+)  # fmt: skip
+def test_classroom_list_holds_only_visible_classes(world, login, persona, expected):
+    body = login(world.users[persona]).get(reverse("classroom-list")).json()
+    ids = {world.obj(k).classroom_id if k.startswith("student") else world.obj(k).pk for k in expected}
+    assert {row["id"] for row in body["results"]} == ids
+
+
+@pytest.mark.parametrize("route", ["student-list", "classroom-list", "guardian-list"])
+def test_filtering_on_a_foreign_school_looks_like_a_school_that_does_not_exist(world, login, route):
+    client = login(world.users["counselor_b"])
+    foreign = client.get(reverse(route), {"school": world.school_a.pk})
+    missing = client.get(reverse(route), {"school": 987654321})
+    assert (foreign.status_code, foreign.json()["count"]) == (missing.status_code, missing.json()["count"]) == (200, 0)
+
+
+def test_an_official_who_is_also_a_parent_sees_their_own_child(world, login):
+    official = world.users["official_a"]
+    link = factories.StudentGuardianFactory(student=world.student_w, is_primary=False)
+    Guardian.objects.filter(pk=link.guardian_id).update(user=official)
+    client = login(official)
+    assert "Xiao W" in client.get(reverse("home")).content.decode()
+    assert client.get(reverse("student_list")).status_code == 200
+    assert client.get(reverse("student_detail", args=[world.student_w.pk])).status_code == 200
+    assert client.get(reverse("student_detail", args=[world.student_x.pk])).status_code == 404

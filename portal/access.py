@@ -23,6 +23,7 @@ from django.http import Http404
 from portal.models import (
     Classroom,
     Guardian,
+    InboxMessage,
     Membership,
     Role,
     RosterImport,
@@ -156,6 +157,13 @@ def scope_guardians(qs: QuerySet[Guardian], user: AnyUser) -> QuerySet[Guardian]
 
 def scope_roster_imports(qs: QuerySet[RosterImport], user: AnyUser) -> QuerySet[RosterImport]:
     return qs.filter(school_id__in=roster_schools(user))
+
+
+def scope_inbox(qs: QuerySet[InboxMessage], user: AnyUser) -> QuerySet[InboxMessage]:
+    """A person's inbox is theirs alone: not their school's, not their leader's."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    return qs.filter(user=user)
 
 
 def roster_schools(user: AnyUser) -> frozenset[int]:

@@ -44,6 +44,7 @@ class Actor:
 SYSTEM = Actor(None, "system", "system", "")
 _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("audit_request", default=None)
 _actor_override: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
+_extra_detail: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("audit_detail", default={})  # noqa: B039
 
 
 def request_id_for(request: HttpRequest) -> str:
@@ -76,6 +77,16 @@ def acting_as(actor: Actor) -> Iterator[None]:
         yield
     finally:
         _actor_override.reset(token)
+
+
+@contextlib.contextmanager
+def context(**detail: Any) -> Iterator[None]:
+    """Add non-sensitive detail (e.g. the import id) to every event written inside the block."""
+    token = _extra_detail.set({**_extra_detail.get(), **detail})
+    try:
+        yield
+    finally:
+        _extra_detail.reset(token)
 
 
 def current_actor() -> Actor:
@@ -131,6 +142,7 @@ def append(entries: Iterable[Entry]) -> list[AuditEvent]:
     if not entries:
         return []
     actor = current_actor()
+    extra = _extra_detail.get()
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -150,7 +162,7 @@ def append(entries: Iterable[Entry]) -> list[AuditEvent]:
                 student_id=entry.student_id,
                 school_id=entry.school_id,
                 request_id=actor.request_id,
-                detail=entry.detail or {},
+                detail={**extra, **(entry.detail or {})},
                 prev_hash=previous,
             )
             event.hash = previous = compute_hash(event)

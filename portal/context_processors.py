@@ -20,6 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("student_list"), _("My children")))
     if kind == "staff":
         items.append((reverse("roster_import_new"), _("Import class list")))
+    items.append((reverse("inbox"), _("Inbox")))
     if kind in ("staff", "official"):
         items.append((reverse("api-docs"), _("API")))
     current = request.path

@@ -9,11 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from portal import audit
-from portal.models import Classroom, Guardian, RosterImport, School, Student, StudentGuardian, User
+from portal import audit, notifications
+from portal.models import Classroom, Guardian, InboxMessage, RosterImport, School, Student, StudentGuardian, User
 from portal.models.people import Channel
 from portal.models.roster import ImportStatus
 from portal.roster import FLAG_COLUMNS, GuardianRow, ParsedRoster, StudentRow, parse_roster
@@ -93,7 +94,11 @@ def roster_import_apply(*, import_id: int) -> RosterImport:
     """
     try:
         with transaction.atomic():
-            roster_import = RosterImport.objects.select_for_update().select_related("school").get(pk=import_id)
+            roster_import = (
+                RosterImport.objects.select_for_update(of=("self",))
+                .select_related("school", "uploaded_by")
+                .get(pk=import_id)
+            )
             if roster_import.status not in (ImportStatus.PREVIEWED, ImportStatus.APPLYING):
                 return roster_import
             parsed = _validate(roster_import.school, bytes(roster_import.content))
@@ -101,9 +106,11 @@ def roster_import_apply(*, import_id: int) -> RosterImport:
                 roster_import.status, roster_import.errors = ImportStatus.REFUSED, parsed.errors
             else:
                 changes = _changes(roster_import.school, parsed)
-                _execute(roster_import.school, changes, import_id=import_id)
+                with audit.context(import_id=import_id):
+                    _execute(roster_import.school, changes)
                 roster_import.status, roster_import.plan = ImportStatus.APPLIED, changes.counts()
                 roster_import.applied_at = timezone.now()
+                _notify_applied(roster_import)
             roster_import.content = b""
             roster_import.save(update_fields=["status", "errors", "plan", "content", "applied_at"])
             return roster_import
@@ -112,6 +119,25 @@ def roster_import_apply(*, import_id: int) -> RosterImport:
             status=ImportStatus.FAILED, errors=[_file_error("apply_failed", number=import_id)]
         )
         raise
+
+
+def _notify_applied(roster_import: RosterImport) -> None:
+    """Tell the uploader (inbox, and e-mail if they have one) in the same transaction as the apply."""
+    uploader = roster_import.uploaded_by
+    if not uploader.is_active:
+        return
+    notifications.notification_send(
+        kind="roster_import_applied",
+        user=uploader,
+        via=["inbox", "email"],
+        context={
+            "school": roster_import.school.name,
+            "filename": roster_import.filename,
+            "path": reverse("roster_import_detail", args=[roster_import.pk]),
+            **roster_import.plan,
+        },
+        dedupe_key=f"roster_import_applied:{roster_import.pk}",
+    )
 
 
 _BASE_STUDENT_FIELDS = ("name", "gender", "birth_date")
@@ -176,7 +202,7 @@ def _changes(school: School, parsed: ParsedRoster) -> _Changes:
     return changes
 
 
-def _execute(school: School, changes: _Changes, *, import_id: int) -> None:
+def _execute(school: School, changes: _Changes) -> None:
     if changes.new_classes:
         Classroom.objects.bulk_create(
             [Classroom(school=school, grade=g, name=n) for g, n in sorted(changes.new_classes)]
@@ -221,13 +247,12 @@ def _execute(school: School, changes: _Changes, *, import_id: int) -> None:
         Guardian.objects.bulk_update([g for g, _ in changes.changed_guardians], changed_guardian_fields, batch_size=500)
 
     new_links = _link_guardians(school, changes.rows)
-    source = {"import": import_id}
+    # bulk_update() goes through AuditedQuerySet.update(), which audits every row it changes;
+    # bulk_create() does not, so the rows it creates are recorded here.
     audit.append([
-        *audit.entries_for(Student, [s.pk for s in created], verb="create", detail=source),
-        *audit.entries_for(Student, [s.pk for s in updated], verb="update", detail=source),
-        *audit.entries_for(Guardian, [g.pk for g in new_guardians], verb="create", detail=source),
-        *audit.entries_for(Guardian, [g.pk for g, _ in changes.changed_guardians], verb="update", detail=source),
-        *audit.entries_for(StudentGuardian, [link.pk for link in new_links], verb="create", detail=source),
+        *audit.entries_for(Student, [s.pk for s in created], verb="create"),
+        *audit.entries_for(Guardian, [g.pk for g in new_guardians], verb="create"),
+        *audit.entries_for(StudentGuardian, [link.pk for link in new_links], verb="create"),
     ])  # fmt: skip
 
 
@@ -268,6 +293,12 @@ def _link_guardians(school: School, rows: list[StudentRow]) -> list[StudentGuard
         if key not in links
     ]
     return StudentGuardian.objects.bulk_create(new_links, batch_size=500)
+
+
+def inbox_message_read(*, message: InboxMessage) -> None:
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        InboxMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)
 
 
 def student_share(*, student: Student, with_user: User) -> None:

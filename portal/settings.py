@@ -7,15 +7,30 @@ e-mail printed to the console, so `make demo` needs nothing but Python.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-DEBUG: bool = env.bool("DEBUG", default=False)
+# PRODUCTION=1 refuses to start without its secrets, and refuses the demo's shortcuts.
+PRODUCTION: bool = env.bool("PRODUCTION", default=False)
+_REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS")
+if PRODUCTION:
+    missing = [name for name in _REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
+    if missing:
+        raise ImproperlyConfigured(f"production needs these environment variables: {', '.join(missing)}")
+
+DEBUG: bool = env.bool("DEBUG", default=False) and not PRODUCTION
 # The fallback key only ever serves a local demo; production sets SECRET_KEY.
 SECRET_KEY: str = env.str("SECRET_KEY", default="insecure-demo-key-change-me-in-production")
+
+# Fernet keys for free text at rest (portal/encryption.py): the first encrypts, all decrypt.
+# The fallback key is public (it is in this file): demo and tests only.
+FIELD_ENCRYPTION_KEYS: list[str] = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=["Qi2jnVmMCJa1UgoknIGlwtTwHSydCUplXQltTTZItr8="]
+)
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -116,7 +131,24 @@ ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=5 * 1024 * 
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
+MESSAGE_ID_DOMAIN: str = env.str("MESSAGE_ID_DOMAIN", default="psy-portal.local")
+
+# SMS through an HTTP gateway (contract in portal/channels.py and the README). Unset: logged (demo only).
+SMS_GATEWAY_URL: str = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN: str = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT: int = env.int("SMS_GATEWAY_TIMEOUT", default=10)
+
+# The outbox (portal/notifications.py). A claim older than OUTBOX_STALE_SENDING_SECONDS belongs to a dead
+# worker: it must exceed the delivery task's 60 s time limit so a slow send is never doubled.
+OUTBOX_STALE_SENDING_SECONDS: int = env.int("OUTBOX_STALE_SENDING_SECONDS", default=300)
+OUTBOX_SWEEP_GRACE_SECONDS: int = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)
+OUTBOX_SWEEP_BATCH: int = env.int("OUTBOX_SWEEP_BATCH", default=500)
+OUTBOX_MAX_ATTEMPTS: int = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_BACKOFF_BASE: float = env.float("OUTBOX_BACKOFF_BASE", default=30.0)
+OUTBOX_BACKOFF_CAP: float = env.float("OUTBOX_BACKOFF_CAP", default=3600.0)
 
 # Celery: Redis when REDIS_URL is set, otherwise tasks run inline (demo, unit tests).
 REDIS_URL: str = env.str("REDIS_URL", default="")
@@ -129,7 +161,14 @@ CELERY_REQUIRED_QUEUES: list[str] = env.list("CELERY_REQUIRED_QUEUES", default=[
 # Risk alerts never wait behind a campaign's scoring: they have a queue and worker of their own.
 CELERY_TASK_ROUTES = {
     "portal.tasks.roster_import_apply": {"queue": "bulk"},
+    "portal.tasks.delivery_send": {"queue": "alerts"},
+    "portal.tasks.outbox_sweep": {"queue": "alerts"},
 }
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": env.float("OUTBOX_SWEEP_EVERY", default=60.0)},
+}
+# Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -1,11 +1,28 @@
-"""Celery entry points of the core: pass ids, call one service."""
+"""Celery entry points: pass ids, call one service.
+
+acks_late only where running twice does nothing twice (the service claims its row first).
+"""
 
 from celery import shared_task
 
-from portal import services
+from portal import notifications, services
 
 
 @shared_task(acks_late=True, time_limit=10 * 60, soft_time_limit=9 * 60)
 def roster_import_apply(import_id: int) -> str:
-    # acks_late is safe: the service claims the import with a conditional UPDATE, so a redelivery applies nothing.
+    # Safe to redeliver: the service locks the import row and applies only a queued import.
     return services.roster_import_apply(import_id=import_id).status
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, time_limit=60, soft_time_limit=50)
+def delivery_send(self, delivery_id: int) -> bool:  # type: ignore[no-untyped-def]
+    # Safe to redeliver: the delivery is claimed with a conditional UPDATE before anything is sent.
+    outcome = notifications.delivery_attempt(delivery_id=delivery_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.sent
+
+
+@shared_task(time_limit=60)
+def outbox_sweep() -> int:
+    return notifications.sweep()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import access, audit, selectors, services
 from portal.forms import RosterUploadForm, StudentSearchForm
-from portal.models import RosterImport, School, User
+from portal.models import InboxMessage, RosterImport, School, User
 from portal.models.roster import ImportStatus
 from portal.roster import TEMPLATE_HEADER, error_message
 
@@ -155,6 +155,22 @@ def roster_template(request: AuthedRequest) -> HttpResponse:
         ]
     )
     return response
+
+
+@login_required
+@never_cache
+def inbox(request: AuthedRequest) -> HttpResponse:
+    messages_ = access.scope_inbox(InboxMessage.objects.all(), request.user).defer("body")
+    page = Paginator(messages_, 30).get_page(request.GET.get("page"))
+    return render(request, "inbox/list.html", {"page": page})
+
+
+@login_required
+@never_cache
+def inbox_message(request: AuthedRequest, pk: int) -> HttpResponse:
+    message = access.get_or_404(access.scope_inbox(InboxMessage.objects.all(), request.user), pk=pk)
+    services.inbox_message_read(message=message)
+    return render(request, "inbox/message.html", {"message": message})
 
 
 @require_POST

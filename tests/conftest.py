@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from portal.celery import app as celery_app
-from portal.models import Classroom, District, Guardian, RosterImport, School, Student, User
+from portal.models import Classroom, District, Guardian, InboxMessage, RosterImport, School, Student, User
 from portal.models.org import SchoolKind
 from portal.models.staff import Employment, Role
 from tests import factories
@@ -44,6 +44,7 @@ class World:
     users: dict[str, User | None]
     import_a: RosterImport
     import_b: RosterImport
+    inbox_a: InboxMessage
 
     @property
     def guardian_x(self) -> Guardian:
@@ -118,9 +119,10 @@ def world(db) -> World:
     factories.StudentGuardianFactory(student=student_z)
     import_a = factories.RosterImportFactory(school=school_a, uploaded_by=users["counselor_a"])
     import_b = factories.RosterImportFactory(school=school_b, uploaded_by=users["counselor_b"])
+    inbox_a = factories.InboxMessageFactory(user=users["counselor_a"])
     return World(
         district_a, district_b, school_a, school_b, school_c, class_a1, class_a2,
-        student_x, student_w, student_y, student_z, users, import_a, import_b,
+        student_x, student_w, student_y, student_z, users, import_a, import_b, inbox_a,
     )  # fmt: skip
 
 

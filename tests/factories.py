@@ -4,9 +4,12 @@ import factory
 
 from portal.models import (
     Classroom,
+    Delivery,
     District,
     Guardian,
+    InboxMessage,
     Membership,
+    Notification,
     RosterImport,
     School,
     Student,
@@ -107,3 +110,34 @@ class RosterImportFactory(factory.django.DjangoModelFactory):
     filename = "roster.csv"
     content = b""
     status = ImportStatus.PREVIEWED
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    kind = "roster_import_applied"
+    user = factory.SubFactory(UserFactory)
+    context = factory.LazyFunction(
+        lambda: {"school": "School A", "filename": "list.csv", "path": "/roster/imports/1/", "students_new": 3,
+                 "students_updated": 0, "guardians_new": 3, "guardians_updated": 0}
+    )  # fmt: skip
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    notification = factory.SubFactory(NotificationFactory)
+    channel = "inbox"
+    address = factory.LazyAttribute(lambda d: str(d.notification.user_id))
+
+
+class InboxMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InboxMessage
+
+    user = factory.SubFactory(UserFactory)
+    delivery = factory.SubFactory(DeliveryFactory, notification__user=factory.SelfAttribute("...user"))
+    subject = "Class list applied"
+    body = "Private body text"

@@ -1,4 +1,5 @@
 from portal.models.audit import AuditedQuerySet, AuditEvent
+from portal.models.notify import Delivery, InboxMessage, Notification
 from portal.models.org import Classroom, District, School, SchoolKind, SchoolYear, Term
 from portal.models.people import Guardian, Student, StudentGuardian, StudentUserObjectPermission
 from portal.models.roster import RosterImport
@@ -8,6 +9,9 @@ __all__ = [
     "AuditEvent",
     "AuditedQuerySet",
     "Classroom",
+    "Delivery",
+    "InboxMessage",
+    "Notification",
     "District",
     "Guardian",
     "Membership",

@@ -35,6 +35,8 @@ CASES = [
     ("roster_import_detail", "post", "import_a", STAFF_A, 302),
     ("roster_import_detail", "post", "import_b", {"counselor_b"}, 302),
     ("roster_template", "get", None, IMPORTERS, 200),
+    ("inbox", "get", None, SIGNED_IN, 200),
+    ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),
     ("healthz", "get", None, EVERYONE, 200),
     ("login", "get", None, {"anonymous"}, 200),

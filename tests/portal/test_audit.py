@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from portal import audit, services
-from portal.models import AuditEvent, Guardian, StudentGuardian
+from portal.models import AuditEvent, Guardian, Student, StudentGuardian
 from tests.conftest import require_postgres
 from tests.portal.rosters import GOOD_ROWS, csv_bytes
 
@@ -74,8 +74,31 @@ def test_a_roster_import_audits_every_row_it_writes(world):
         school=world.school_a, uploaded_by=world.users["counselor_a"], filename="l.csv", content=csv_bytes(GOOD_ROWS)
     )
     services.roster_import_apply(import_id=roster_import.pk)
-    assert AuditEvent.objects.filter(action="student.create", detail__import=roster_import.pk).count() == 3
+    assert AuditEvent.objects.filter(action="student.create", detail__import_id=roster_import.pk).count() == 3
     assert AuditEvent.objects.filter(action="guardian.create").count() == 3
+    # A second import that renames one student records exactly one update of that student.
+    rows = [r[:] for r in GOOD_ROWS]
+    rows[3][3] = "赵磊"
+    second = services.roster_import_create(
+        school=world.school_a, uploaded_by=world.users["counselor_a"], filename="l.csv", content=csv_bytes(rows)
+    )
+    services.roster_import_apply(import_id=second.pk)
+    updates = AuditEvent.objects.filter(action="student.bulk_update", detail__import_id=second.pk)
+    assert [(e.object_id, e.detail["fields"]) for e in updates] == [
+        (
+            str(Student.objects.get(student_number="20250003").pk),
+            [
+                "birth_date",
+                "classroom_id",
+                "disability",
+                "gender",
+                "in_difficulty",
+                "left_behind",
+                "migrant_child",
+                "name",
+            ],
+        )
+    ]
 
 
 def test_the_leader_sees_who_opened_a_students_records(world, login):

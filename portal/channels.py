@@ -1,0 +1,90 @@
+"""Sending one rendered message through one channel: e-mail (SMTP), SMS (an HTTP gateway), the inbox.
+
+Each sender raises TransientError (worth retrying: network, timeouts, 4xx SMTP, 5xx/429 from the gateway)
+or PermanentError (retrying cannot help: a refused address, a 4xx from the gateway, nothing configured).
+
+The SMS gateway contract (docs: README, "SMS gateway"): POST SMS_GATEWAY_URL with JSON
+    {"to": "13800000000", "text": "...", "language": "zh-hans", "idempotency_key": "<notification-7.sms@...>"}
+and headers Authorization: Bearer SMS_GATEWAY_TOKEN and Idempotency-Key (the same key). Any 2xx means
+accepted. A district puts its provider behind a small adapter that speaks this.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+
+logger = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    pass
+
+
+class PermanentError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    sms: str
+    message_id: str
+    language: str
+
+
+def send_email(address: str, message: Message) -> None:
+    email = EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+        headers={"Message-ID": message.message_id, "Content-Language": message.language},
+    )
+    try:
+        get_connection(timeout=settings.EMAIL_TIMEOUT).send_messages([email])
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentError("SMTPRecipientsRefused") from exc
+    except smtplib.SMTPResponseException as exc:
+        if 500 <= exc.smtp_code < 600:
+            raise PermanentError(f"SMTP {exc.smtp_code}") from exc
+        raise TransientError(f"SMTP {exc.smtp_code}") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TransientError(type(exc).__name__) from exc
+
+
+def send_sms(address: str, message: Message) -> None:
+    url = settings.SMS_GATEWAY_URL
+    if not url:
+        if settings.PRODUCTION:
+            raise PermanentError("SMS_GATEWAY_URL is not configured")
+        logger.info("SMS to %s (no gateway configured, demo): %s", address, message.sms)
+        return
+    payload = {"to": address, "text": message.sms, "language": message.language, "idempotency_key": message.message_id}
+    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own setting
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}",
+            "Idempotency-Key": message.message_id,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.SMS_GATEWAY_TIMEOUT):  # noqa: S310
+            return
+    except urllib.error.HTTPError as exc:
+        if exc.code in (408, 429) or exc.code >= 500:
+            raise TransientError(f"gateway HTTP {exc.code}") from exc
+        raise PermanentError(f"gateway HTTP {exc.code}") from exc
+    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        raise TransientError(type(exc).__name__) from exc

@@ -1,0 +1,174 @@
+"""The outbox: create notifications with their cause, deliver them once per channel, sweep up the lost.
+
+notification_send() runs inside the transaction of the change that causes it; the delivery tasks are
+queued only once that transaction commits. A delivery is claimed with a conditional UPDATE before it
+is sent (so two workers never both send it) and the slow I/O happens outside any transaction. If the
+process dies, or the queue loses the task, the sweeper finds the delivery and queues it again. A copy
+sent twice after a crash carries the same Message-ID / idempotency key, so the receiver can drop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from portal import channels
+from portal.models import Delivery, Guardian, InboxMessage, Notification, User
+from portal.models.notify import DeliveryChannel, DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+
+def notification_send(
+    *,
+    kind: str,
+    context: dict[str, Any],
+    user: User | None = None,
+    guardian: Guardian | None = None,
+    via: list[str] | None = None,
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Write a notification and its deliveries in the caller's transaction; queue them on commit.
+
+    Channels default to the guardian's preferred one (plus the inbox if they have a login), or for a
+    user to the inbox plus e-mail when they have an address. A repeated dedupe_key sends nothing.
+    """
+    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    language = guardian.language if guardian else (user.language if user else settings.LANGUAGE_CODE)
+    addresses: dict[str, str] = {}
+    if guardian is not None:
+        addresses[DeliveryChannel.SMS] = guardian.mobile
+        addresses[DeliveryChannel.EMAIL] = guardian.email
+        user = user or guardian.user
+    if user is not None:
+        addresses[DeliveryChannel.INBOX] = str(user.pk)
+        addresses.setdefault(DeliveryChannel.EMAIL, user.email)
+    if via is None:
+        via = [guardian.channel] if guardian else [DeliveryChannel.EMAIL]
+        if user is not None:
+            via.append(DeliveryChannel.INBOX)
+    chosen = [c for c in dict.fromkeys(via) if addresses.get(c)]
+    now = timezone.now()
+    with transaction.atomic():
+        notification = Notification.objects.create(
+            kind=kind, user=user, guardian=guardian, context=context, dedupe_key=dedupe_key
+        )
+        deliveries = Delivery.objects.bulk_create(
+            [
+                Delivery(notification=notification, channel=c, address=addresses[c], language=language, enqueued_at=now)
+                for c in chosen
+            ]
+        )
+        ids = [d.pk for d in deliveries]
+        transaction.on_commit(lambda: _enqueue(ids))
+    return notification
+
+
+def _enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:
+    from portal.tasks import delivery_send
+
+    for delivery_id in delivery_ids:
+        delivery_send.apply_async((delivery_id,), countdown=countdown)
+
+
+def render(notification: Notification, language: str) -> channels.Message:
+    """The message in the recipient's language, from templates/notifications/<kind>_{subject,body,sms}.txt."""
+    context = {**notification.context, "site_url": settings.SITE_URL}
+    with translation.override(language):
+        subject = render_to_string(f"notifications/{notification.kind}_subject.txt", context).strip()
+        body = render_to_string(f"notifications/{notification.kind}_body.txt", context).strip()
+        sms = render_to_string(f"notifications/{notification.kind}_sms.txt", context).strip()
+    return channels.Message(subject=subject, body=body, sms=sms, message_id="", language=language)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: bool
+    retry_in: float | None = None
+
+
+def backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: about 30 s, 1 min, 2 min... capped at an hour, never in lockstep."""
+    ceiling = min(settings.OUTBOX_BACKOFF_CAP, settings.OUTBOX_BACKOFF_BASE * 2 ** max(attempt - 1, 0))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not security
+
+
+def delivery_attempt(*, delivery_id: int) -> Outcome:
+    """Claim one delivery, send it outside any transaction, record the result."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS)
+    claimed = Delivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=stale), pk=delivery_id
+    ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return Outcome(sent=False)  # sent already, failed for good, or another worker has it
+    delivery = Delivery.objects.select_related("notification").get(pk=delivery_id)
+    message = render(delivery.notification, delivery.language)
+    message = channels.Message(**{**message.__dict__, "message_id": delivery.message_id})
+    try:
+        _send(delivery, message)
+    except channels.TransientError as exc:
+        if delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            _finish(delivery_id, DeliveryStatus.FAILED, f"gave up after {delivery.attempts} attempts: {exc}")
+            return Outcome(sent=False)
+        delay = backoff(delivery.attempts)
+        due = timezone.now() + timedelta(seconds=delay)
+        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=due, enqueued_at=due, last_error=str(exc)[:200]
+        )
+        return Outcome(sent=False, retry_in=delay)
+    except channels.PermanentError as exc:
+        _finish(delivery_id, DeliveryStatus.FAILED, str(exc))
+        logger.warning("delivery %s failed for good: %s", delivery_id, exc)
+        return Outcome(sent=False)
+    _finish(delivery_id, DeliveryStatus.SENT, "")
+    return Outcome(sent=True)
+
+
+def _send(delivery: Delivery, message: channels.Message) -> None:
+    if delivery.channel == DeliveryChannel.EMAIL:
+        channels.send_email(delivery.address, message)
+    elif delivery.channel == DeliveryChannel.SMS:
+        channels.send_sms(delivery.address, message)
+    else:
+        # One inbox message per delivery, whatever happens: the OneToOne key makes a re-run a no-op.
+        InboxMessage.objects.get_or_create(
+            delivery=delivery, defaults={"user_id": int(delivery.address), "subject": message.subject[:200],
+                                         "body": message.body}
+        )  # fmt: skip
+
+
+def _finish(delivery_id: int, status: str, error: str) -> None:
+    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+        status=status, sent_at=timezone.now() if status == DeliveryStatus.SENT else None, last_error=error[:200]
+    )
+
+
+def sweep() -> int:
+    """Queue again what a crashed worker or a lost queue message left behind. Returns how many."""
+    now = timezone.now()
+    grace = timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
+    # A worker that died mid-send left its claim: past the stale time the delivery is pending again.
+    Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS)
+    ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None)
+    due = Delivery.objects.filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace),
+        status=DeliveryStatus.PENDING,
+        next_attempt_at__lte=now,
+    )
+    ids = list(due.values_list("pk", flat=True)[: settings.OUTBOX_SWEEP_BATCH])
+    if ids:
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+        _enqueue(ids)
+    return len(ids)

@@ -23,6 +23,6 @@ def delivery_send(self, delivery_id: int) -> bool:  # type: ignore[no-untyped-de
     return outcome.sent
 
 
-@shared_task(time_limit=60)
+@shared_task(time_limit=60, soft_time_limit=50)
 def outbox_sweep() -> int:
     return notifications.sweep()

@@ -12,12 +12,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import access, audit, selectors, services
+from portal.api_permissions import SignedIn
 from portal.models import Classroom, Guardian, Membership, RosterImport, School, Student, User
 from portal.models.people import Channel, StudentStatus
 from portal.roster import error_message
@@ -116,7 +116,7 @@ class RosterUploadSerializer(serializers.Serializer[Any]):
 
 
 class MeView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
@@ -175,7 +175,7 @@ class GuardianFilter(django_filters.FilterSet):
 
 
 class SchoolViewSet(viewsets.ReadOnlyModelViewSet[School]):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = SchoolSerializer
     filterset_fields = ["kind"]
     search_fields = ["name", "code"]
@@ -185,7 +185,7 @@ class SchoolViewSet(viewsets.ReadOnlyModelViewSet[School]):
 
 
 class ClassroomViewSet(viewsets.ReadOnlyModelViewSet[Classroom]):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = ClassroomSerializer
     filterset_class = ClassroomFilter
 
@@ -194,7 +194,7 @@ class ClassroomViewSet(viewsets.ReadOnlyModelViewSet[Classroom]):
 
 
 class StudentViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Student]):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = StudentSerializer
     filterset_class = StudentFilter
     search_fields = ["name", "^student_number"]
@@ -205,7 +205,7 @@ class StudentViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Student]):
 
 
 class GuardianViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Guardian]):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = GuardianSerializer
     filterset_class = GuardianFilter
 
@@ -218,7 +218,7 @@ class RosterImportViewSet(
 ):
     """Upload a class list (dry run: nothing changes), read its preview, then apply it."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
     serializer_class = RosterImportSerializer
     parser_classes = [MultiPartParser, FormParser]
 

@@ -1,6 +1,9 @@
 """DRF permissions. The default denies; views opt in to what they need."""
 
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
+
+from portal.second_factor import needs_second_factor
 
 
 class DenyAll(BasePermission):
@@ -8,3 +11,18 @@ class DenyAll(BasePermission):
 
     def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+
+class SignedIn(BasePermission):
+    """Signed in, and for staff through a second factor: a verified session, or a token (tokens are
+    only issued against a second-factor code, see portal.account_views.api_token)."""
+
+    message = "A second factor is required: verify your session or use an API token."
+
+    def has_permission(self, request, view) -> bool:  # type: ignore[no-untyped-def]
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if not needs_second_factor(user):
+            return True
+        return isinstance(request.auth, Token) or bool(getattr(user, "is_verified", lambda: False)())

@@ -12,10 +12,11 @@ import io
 import random
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from portal import services
+from portal import second_factor, services
 from portal.models import District, Guardian, Membership, School, SchoolYear, Term, User
 from portal.models.org import Classroom, SchoolKind
 from portal.models.staff import Employment, Role
@@ -94,6 +95,8 @@ def _user(username: str, first_name: str, *, language: str = "zh-hans") -> User:
 
 
 def seed_demo() -> list[DemoLogin]:
+    if settings.PRODUCTION:
+        raise RuntimeError("the demo district is never loaded in production")
     with transaction.atomic():
         district, _created = District.objects.get_or_create(code="demo", defaults={"name": "示范市教育局"})
         year, _created = SchoolYear.objects.get_or_create(
@@ -147,6 +150,9 @@ def seed_demo() -> list[DemoLogin]:
         Classroom.objects.filter(school=a, grade=7, name="1班").update(class_teacher=teacher)
         parent = _user("parent", "家长")
         Guardian.objects.filter(school=a, mobile=PARENT_MOBILE).update(user=parent)
+        # Staff need a second factor; the demo's share a pre-enrolled authenticator (README).
+        for staff in (official, leader, counselor_a, counselor_b, teacher):
+            second_factor.demo_device_ensure(user=staff)
 
     return [
         DemoLogin("official", str(Role.OFFICIAL.label), district.name),

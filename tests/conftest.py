@@ -13,6 +13,7 @@ from portal.celery import app as celery_app
 from portal.models import Classroom, District, Guardian, InboxMessage, RosterImport, School, Student, User
 from portal.models.org import SchoolKind
 from portal.models.staff import Employment, Role
+from portal.second_factor import needs_second_factor
 from tests import factories
 
 PERSONAS = [
@@ -128,15 +129,31 @@ def world(db) -> World:
 
 @pytest.fixture
 def login(client):
-    """Sign a persona in (or nobody, for "anonymous") and return the test client."""
+    """Sign a persona in (or nobody, for "anonymous") and return the test client.
 
-    def sign_in(user: User | None):
+    Staff sessions are verified with a second factor unless verified=False.
+    """
+
+    def sign_in(user: User | None, *, verified: bool = True):
         client.logout()
         if user is not None:
-            client.force_login(user)
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            if verified and needs_second_factor(user):
+                verify_session(client, user)
         return client
 
     return sign_in
+
+
+def verify_session(client, user: User) -> None:
+    """Mark the client's session as having passed the second factor (django-otp's session key)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def require_postgres() -> None:

@@ -18,6 +18,11 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    def set_password(self, raw_password: str | None) -> None:
+        # Noticed by portal.security after save: a new password revokes the account's API tokens.
+        super().set_password(raw_password)
+        self._password_changed = True
+
 
 class Role(models.TextChoices):
     OFFICIAL = "official", _("District official")

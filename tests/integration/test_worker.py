@@ -13,11 +13,11 @@ from tests.portal.rosters import GOOD_ROWS, csv_bytes
 pytestmark = pytest.mark.integration
 
 
-def test_a_class_list_applied_on_the_page_is_written_by_the_bulk_worker(celery_worker, client):
+def test_a_class_list_applied_on_the_page_is_written_by_the_bulk_worker(celery_worker, login):
     school = factories.SchoolFactory()
     counselor = factories.UserFactory()
     factories.MembershipFactory(user=counselor, role="counselor", school=school)
-    client.force_login(counselor)
+    client = login(counselor)
     upload = SimpleUploadedFile("list.csv", csv_bytes(GOOD_ROWS))
     client.post(reverse("roster_import_new"), {"school": school.pk, "file": upload})
     roster_import = RosterImport.objects.get(school=school)

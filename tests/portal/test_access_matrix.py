@@ -17,8 +17,11 @@ IMPORTERS = STAFF_A | {"counselor_b"}
 SEES_X = STAFF_A | {"teacher_a", "parent_x"}
 SEES_Y = frozenset({"counselor_b", "parent_y"})
 NOBODY: frozenset[str] = frozenset()
+STAFF = SIGNED_IN - {"parent_x", "parent_y"}
+PARENTS_TO_SETUP = {"parent_x": 302, "parent_y": 302}  # no authenticator yet: sent to set one up
 
-# route name, method, object the URL points at (attribute of World), personas allowed, status when allowed
+# route name, method, object the URL points at (attribute of World), personas allowed, status when allowed,
+# and optionally {persona: status} for personas who are neither allowed nor refused (e.g. redirected)
 CASES = [
     ("home", "get", None, SIGNED_IN, 200),
     ("student_list", "get", None, IMPORTERS | {"teacher_a", "parent_x", "parent_y"}, 200),
@@ -40,6 +43,13 @@ CASES = [
     ("language_set", "post", None, EVERYONE, 302),
     ("healthz", "get", None, EVERYONE, 200),
     ("login", "get", None, {"anonymous"}, 200),
+    ("account", "get", None, SIGNED_IN, 200),
+    ("otp_verify", "get", None, STAFF, 200, PARENTS_TO_SETUP),
+    ("otp_setup", "get", None, SIGNED_IN, 200),
+    ("otp_disable", "get", None, SIGNED_IN, 200),
+    ("recovery_codes_new", "post", None, SIGNED_IN, 200),
+    ("password_change", "get", None, SIGNED_IN, 200),
+    ("password_change_done", "get", None, SIGNED_IN, 200),
     ("logout", "post", None, EVERYONE, 302),
     ("api-me", "get", None, SIGNED_IN, 200),
     ("api-token", "post", None, EVERYONE, 400),  # no credentials given: a validation error for anyone
@@ -93,7 +103,9 @@ def test_every_route_is_in_the_matrix():
     assert _route_names() == {case[0] for case in CASES}
 
 
-def _expected(route: str, persona: str, allowed: frozenset[str], ok: int) -> int:
+def _expected(route: str, persona: str, allowed: frozenset[str], ok: int, others: dict[str, int]) -> int:
+    if persona in others:
+        return others[persona]
     if persona in allowed:
         return ok
     if persona == "anonymous":
@@ -105,16 +117,15 @@ def _expected(route: str, persona: str, allowed: frozenset[str], ok: int) -> int
     return 404
 
 
-@pytest.mark.parametrize(
-    ("route", "method", "target", "allowed", "ok"), CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES]
-)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES])
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_access(world, login, route, method, target, allowed, ok, persona):
+def test_access(world, login, case, persona):
+    route, method, target, allowed, ok, *rest = case
     kwargs = {"pk": world.obj(target).pk} if target else {}
     url = reverse(route, kwargs=kwargs)
     client = login(world.users[persona])
     response = getattr(client, method)(url)
-    expected = _expected(route, persona, frozenset(allowed), ok)
+    expected = _expected(route, persona, frozenset(allowed), ok, rest[0] if rest else {})
     assert response.status_code == expected, f"{persona} {method.upper()} {url}"
     if expected == 302 and persona == "anonymous" and route not in ("language_set", "logout"):
         assert response["Location"].startswith(reverse("login"))

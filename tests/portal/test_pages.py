@@ -98,8 +98,8 @@ def test_student_list_query_count_is_pinned(world, login, django_assert_num_quer
     client = login(world.users["counselor_a"])
     for _ in range(10):
         factories.StudentFactory(classroom=world.class_a2)
-    # session, user, roles (memberships + parent check), count, page of students
-    with django_assert_num_queries(6):
+    # session, user, the session's second-factor device, roles (memberships + parent check), count, page
+    with django_assert_num_queries(7):
         client.get(reverse("student_list"))
 
 
@@ -109,7 +109,7 @@ def test_student_api_list_query_count_is_pinned(world, login, django_assert_num_
         factories.StudentFactory(classroom=world.class_a2)
     # As the page, plus the audit events for the rows returned: savepoint, the rows' schools, the chain's
     # last hash, one bulk insert, release (and on PostgreSQL the advisory lock that serialises writers).
-    with django_assert_num_queries(11 + (connection.vendor == "postgresql")):
+    with django_assert_num_queries(12 + (connection.vendor == "postgresql")):
         client.get(reverse("student-list"))
 
 

@@ -1,0 +1,157 @@
+"""Account pages: the second factor (verify, set up, recovery codes, turn off) and API tokens."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portal import second_factor
+from portal.views import AuthedRequest
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(label=gettext_lazy("Your password"), widget=forms.PasswordInput)
+
+
+def _next(request: AuthedRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else "/"
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def otp_verify(request: AuthedRequest) -> HttpResponse:
+    if not second_factor.has_device(request.user):
+        return redirect(f"{reverse('otp_setup')}?{urlencode({'next': _next(request)})}")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = second_factor.verify(user=request.user, token=form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next(request))
+        form.add_error("code", _("That code is not valid. Codes change every 30 seconds and each works once."))
+    return render(
+        request,
+        "account/otp_verify.html",
+        {"form": form, "next": _next(request), "demo_code": second_factor.demo_code(request.user)},
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def otp_setup(request: AuthedRequest) -> HttpResponse:
+    # Replacing an enrolled authenticator needs the current one: a stolen password alone cannot do it.
+    if second_factor.has_device(request.user) and not request.user.is_verified():  # type: ignore[attr-defined]
+        return redirect(f"{reverse('otp_verify')}?{urlencode({'next': _next(request)})}")
+    device = second_factor.pending_totp(request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = second_factor.totp_confirm(user=request.user, token=form.cleaned_data["code"])
+        if codes is not None:
+            device.refresh_from_db()
+            otp_login(request, device)
+            return render(request, "account/recovery_codes.html", {"codes": codes, "next": _next(request)})
+        form.add_error("code", _("That code is not valid. Check the time on your phone and try the next code."))
+    return render(
+        request,
+        "account/otp_setup.html",
+        {"form": form, "qr": second_factor.qr_svg(device), "secret": second_factor.readable_secret(device),
+         "next": _next(request)},
+    )  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def otp_disable(request: AuthedRequest) -> HttpResponse:
+    """Turning the second factor off (or starting over) needs the password again."""
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if request.user.check_password(form.cleaned_data["password"]):
+            second_factor.second_factor_disable(user=request.user)
+            messages.success(request, _("Your second factor is off. Set up a new one to keep using staff pages."))
+            return redirect("otp_setup" if second_factor.needs_second_factor(request.user) else "home")
+        form.add_error("password", _("That password is not correct."))
+    return render(request, "account/otp_disable.html", {"form": form})
+
+
+@login_required
+@never_cache
+@require_http_methods(["POST"])
+def recovery_codes_new(request: AuthedRequest) -> HttpResponse:
+    codes = second_factor.recovery_codes_renew(user=request.user)
+    return render(request, "account/recovery_codes.html", {"codes": codes, "next": "/"})
+
+
+@login_required
+@never_cache
+def account(request: AuthedRequest) -> HttpResponse:
+    return render(
+        request,
+        "account/account.html",
+        {"has_device": second_factor.has_device(request.user),
+         "required": second_factor.needs_second_factor(request.user)},
+    )  # fmt: skip
+
+
+class TokenRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(required=False, allow_blank=True, help_text="Staff: a code from the authenticator.")
+
+
+class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()
+
+
+@extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])  # the credentials are the check; django-axes throttles wrong ones
+def api_token(request: Request) -> Response:
+    """Exchange username, password and (for staff) a second-factor code for an API token."""
+    serializer = TokenRequestSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    user = authenticate(request._request, username=data["username"], password=data["password"])
+    if user is None:
+        return Response({"detail": _("Wrong username or password.")}, status=status.HTTP_400_BAD_REQUEST)
+    if second_factor.needs_second_factor(user):
+        device = second_factor.verify(user=user, token=data.get("otp") or "") if data.get("otp") else None
+        if device is None:
+            return Response(
+                {"detail": _("Staff accounts need a valid code from their authenticator (the otp field).")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+    token, _created = Token.objects.get_or_create(user=user)
+    return Response({"token": token.key})

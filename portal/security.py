@@ -1,0 +1,94 @@
+"""Middleware that keeps sessions honest: the second-factor gate and idle/absolute timeouts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from portal.second_factor import needs_second_factor
+
+LOGIN_AT = "_portal_login_at"
+LAST_SEEN = "_portal_last_seen"
+
+# Reachable before the second factor: signing in and out, entering a code or enrolling a first device,
+# the language switch, health checks and static files. Everything else (password change and turning the
+# second factor off included) waits for it. The API enforces it in portal.api_permissions.
+_OPEN_PATHS = frozenset({"/accounts/login/", "/accounts/logout/", "/accounts/2fa/", "/accounts/2fa/setup/", "/healthz"})
+_OPEN_PREFIXES = ("/language/", "/static/", "/api/")
+
+
+class SecondFactorMiddleware:
+    """Staff pages need a verified device. (The API checks it in its permission class: token users
+    are only known once DRF has authenticated them.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and request.path not in _OPEN_PATHS
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and needs_second_factor(user)  # type: ignore[arg-type]
+            and not getattr(user, "is_verified", lambda: False)()  # set by django-otp's OTPMiddleware
+        ):
+            target = reverse("otp_verify")
+            return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def _revoke_tokens_on_password_change(sender, instance, created, **kwargs):  # type: ignore[no-untyped-def]
+    """Sessions end by themselves on a new password (Django's session hash); API tokens are revoked here."""
+    if not created and getattr(instance, "_password_changed", False):
+        from rest_framework.authtoken.models import Token
+
+        Token.objects.filter(user=instance).delete()
+        instance._password_changed = False
+
+
+@receiver(user_logged_in)
+def _remember_login_time(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[LOGIN_AT] = now
+        request.session[LAST_SEEN] = now
+
+
+class SessionTimeoutMiddleware:
+    """Sign out after SESSION_IDLE_SECONDS without a request, and SESSION_ABSOLUTE_SECONDS after sign-in.
+
+    The last-seen time is written at most once a minute, so most requests do not write the session.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and request.user.is_authenticated:
+            now = int(time.time())
+            login_at = session.get(LOGIN_AT, now)
+            last_seen = session.get(LAST_SEEN, now)
+            if now - last_seen > settings.SESSION_IDLE_SECONDS or now - login_at > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": _("Your session has expired. Sign in again.")}, status=401)
+                messages.info(request, _("Your session has expired. Sign in again."))
+                return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
+            if now - last_seen >= 60 or LOGIN_AT not in session:
+                session[LAST_SEEN] = now
+                session.setdefault(LOGIN_AT, login_at)
+        return self.get_response(request)

@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 # SQLite, inline Celery and console e-mail unless DATABASE_URL / REDIS_URL / EMAIL_URL say otherwise.
 demo: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --url http://127.0.0.1:$(PORT)/
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev

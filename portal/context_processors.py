@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal import access
+from portal.second_factor import needs_second_factor
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -12,6 +13,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
+    if needs_second_factor(user) and not getattr(user, "is_verified", lambda: False)():
+        return {"nav": []}  # nothing to offer until the second factor is done
     kind = access.home_kind(user)
     items = [(reverse("home"), _("Home"))]
     if kind in ("staff", "teacher"):

@@ -23,7 +23,8 @@ from django.utils import timezone, translation
 
 from portal import channels
 from portal.models import Delivery, Guardian, InboxMessage, Notification, User
-from portal.models.notify import DeliveryChannel, DeliveryStatus
+from portal.models.notify import DeliveryStatus
+from portal.models.people import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +48,16 @@ def notification_send(
     language = guardian.language if guardian else (user.language if user else settings.LANGUAGE_CODE)
     addresses: dict[str, str] = {}
     if guardian is not None:
-        addresses[DeliveryChannel.SMS] = guardian.mobile
-        addresses[DeliveryChannel.EMAIL] = guardian.email
+        addresses[Channel.SMS] = guardian.mobile
+        addresses[Channel.EMAIL] = guardian.email
         user = user or guardian.user
     if user is not None:
-        addresses[DeliveryChannel.INBOX] = str(user.pk)
-        addresses.setdefault(DeliveryChannel.EMAIL, user.email)
+        addresses[Channel.INBOX] = str(user.pk)
+        addresses.setdefault(Channel.EMAIL, user.email)
     if via is None:
-        via = [guardian.channel] if guardian else [DeliveryChannel.EMAIL]
+        via = [guardian.channel] if guardian else [Channel.EMAIL]
         if user is not None:
-            via.append(DeliveryChannel.INBOX)
+            via.append(Channel.INBOX)
     chosen = [c for c in dict.fromkeys(via) if addresses.get(c)]
     now = timezone.now()
     with transaction.atomic():
@@ -136,9 +137,9 @@ def delivery_attempt(*, delivery_id: int) -> Outcome:
 
 
 def _send(delivery: Delivery, message: channels.Message) -> None:
-    if delivery.channel == DeliveryChannel.EMAIL:
+    if delivery.channel == Channel.EMAIL:
         channels.send_email(delivery.address, message)
-    elif delivery.channel == DeliveryChannel.SMS:
+    elif delivery.channel == Channel.SMS:
         channels.send_sms(delivery.address, message)
     else:
         # One inbox message per delivery, whatever happens: the OneToOne key makes a re-run a no-op.

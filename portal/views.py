@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -58,7 +59,9 @@ def student_list(request: AuthedRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     students = selectors.students_for_list(request.user, q=filters.get("q") or "", grade=filters.get("grade"))
     page = Paginator(students, 50).get_page(request.GET.get("page"))
-    return render(request, "portal/student_list.html", {"form": form, "page": page})
+    kept = {key: value for key, value in request.GET.items() if key in ("q", "grade") and value}
+    query = f"{urlencode(kept)}&" if kept else ""  # the pager keeps the search
+    return render(request, "portal/student_list.html", {"form": form, "page": page, "query": query})
 
 
 @login_required

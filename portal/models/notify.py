@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.encryption import EncryptedTextField
-from portal.models.people import Guardian
+from portal.models.people import Channel, Guardian
 
 
 class Notification(models.Model):
@@ -39,12 +39,6 @@ class Notification(models.Model):
         return f"{self.kind} #{self.pk}"
 
 
-class DeliveryChannel(models.TextChoices):
-    EMAIL = "email", _("E-mail")
-    SMS = "sms", _("SMS")
-    INBOX = "inbox", _("Portal inbox")
-
-
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENDING = "sending", _("Being sent")
@@ -56,7 +50,7 @@ class Delivery(models.Model):
     """One notification through one channel. The unique pair makes delivery idempotent."""
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(_("channel"), max_length=10, choices=DeliveryChannel.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     # Address and language as they were when the cause happened.
     address = models.CharField(_("address"), max_length=254, blank=True)
     language = models.CharField(max_length=10, default="zh-hans")

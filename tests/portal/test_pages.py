@@ -123,3 +123,11 @@ def test_pages_load_no_asset_from_another_host(world, login, route):
     external = re.findall(r"""(?:src|href)\s*=\s*["'](?:https?:)?//[^"']+""", html)
     assert external == []
     assert re.findall(r"""(?:src|href)\s*=\s*["'](/static/[^"']+)""", html)
+
+
+def test_the_pager_keeps_the_search(world, login):
+    for _ in range(60):
+        factories.StudentFactory(classroom=world.class_a1, name="Same Name")
+    html = login(world.users["counselor_a"]).get(reverse("student_list"), {"q": "Same", "grade": 7}).content.decode()
+    assert "第 1 页，共 2 页" in html
+    assert 'href="?q=Same&amp;grade=7&amp;page=2"' in html

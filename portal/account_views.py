@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from django import forms
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -35,6 +37,18 @@ class CodeForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
+
+
+class EnrolForm(CodeForm):
+    enrolment_code = forms.CharField(
+        label=gettext_lazy("Enrolment code"),
+        max_length=12,
+        help_text=gettext_lazy("The one-time code your school's administrator gave you."),
+    )
+
+
+ENROL_SECRET = "_portal_otp_secret"
+ENROL_WITHOUT_CODE_UNTIL = "_portal_otp_reenrol_until"
 
 
 class PasswordForm(forms.Form):
@@ -73,20 +87,34 @@ def otp_setup(request: AuthedRequest) -> HttpResponse:
     # Replacing an enrolled authenticator needs the current one: a stolen password alone cannot do it.
     if second_factor.has_device(request.user) and not request.user.is_verified():  # type: ignore[attr-defined]
         return redirect(f"{reverse('otp_verify')}?{urlencode({'next': _next(request)})}")
-    device = second_factor.pending_totp(request.user)
-    form = CodeForm(request.POST or None)
+    secret = request.session.get(ENROL_SECRET) or second_factor.new_secret()
+    request.session[ENROL_SECRET] = secret
+    # A first authenticator on a staff account needs the operator's code, except right after the person
+    # turned their own off from a session that had passed the second factor.
+    needs_code = second_factor.enrolment_code_needed(request.user) and not (
+        request.session.get(ENROL_WITHOUT_CODE_UNTIL, 0) > time.time()
+    )
+    form = (EnrolForm if needs_code else CodeForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = second_factor.totp_confirm(user=request.user, token=form.cleaned_data["code"])
+        codes = second_factor.totp_confirm(
+            user=request.user,
+            secret=secret,
+            token=form.cleaned_data["code"],
+            enrolment_code=form.cleaned_data["enrolment_code"] if needs_code else None,
+        )
         if codes is not None:
-            device.refresh_from_db()
-            otp_login(request, device)
+            del request.session[ENROL_SECRET]
+            request.session.pop(ENROL_WITHOUT_CODE_UNTIL, None)
+            otp_login(request, TOTPDevice.objects.get(user=request.user))
             return render(request, "account/recovery_codes.html", {"codes": codes, "next": _next(request)})
-        form.add_error("code", _("That code is not valid. Check the time on your phone and try the next code."))
+        form.add_error(
+            None, _("A code is not valid. Check the time on your phone, the enrolment code, and try again.")
+        )
     return render(
         request,
         "account/otp_setup.html",
-        {"form": form, "qr": second_factor.qr_svg(device), "secret": second_factor.readable_secret(device),
-         "next": _next(request)},
+        {"form": form, "qr": second_factor.qr_svg(request.user, secret),
+         "secret": second_factor.readable_secret(secret), "next": _next(request)},
     )  # fmt: skip
 
 
@@ -99,6 +127,8 @@ def otp_disable(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if request.user.check_password(form.cleaned_data["password"]):
             second_factor.second_factor_disable(user=request.user)
+            # This session had passed the second factor: it may enrol a new phone without an operator's code.
+            request.session[ENROL_WITHOUT_CODE_UNTIL] = time.time() + 600
             messages.success(request, _("Your second factor is off. Set up a new one to keep using staff pages."))
             return redirect("otp_setup" if second_factor.needs_second_factor(request.user) else "home")
         form.add_error("password", _("That password is not correct."))
@@ -153,5 +183,7 @@ def api_token(request: Request) -> Response:
                 {"detail": _("Staff accounts need a valid code from their authenticator (the otp field).")},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-    token, _created = Token.objects.get_or_create(user=user)
+    # A fresh token each time: its age is what expires it (portal.api_permissions.ExpiringTokenAuthentication).
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
     return Response({"token": token.key})

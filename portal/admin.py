@@ -1,10 +1,12 @@
 """Django admin for platform operators (superusers) only: districts, schools, calendars, staff."""
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from guardian.admin import GuardedModelAdmin
+from django.utils.translation import gettext as _
 
-from portal.models import Classroom, District, Membership, School, SchoolYear, Student, Term, User
+from portal import second_factor
+from portal.models import Classroom, District, Membership, School, SchoolYear, Term, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -17,6 +19,19 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     inlines = [MembershipInline]
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), (None, {"fields": ("language",)}))
+    actions = ["issue_enrolment_code"]
+
+    @admin.action(description=_("Issue a second-factor enrolment code"))
+    def issue_enrolment_code(self, request, queryset):  # type: ignore[no-untyped-def]
+        # Shown once to the operator, who hands it to the person (it is not stored, only its hash).
+        for user in queryset:
+            code = second_factor.enrolment_code_issue(user=user)
+            self.message_user(
+                request,
+                _("Enrolment code for %(user)s: %(code)s (valid %(hours)s hours, once).")
+                % {"user": user.get_username(), "code": code, "hours": settings.ENROLMENT_CODE_HOURS},
+                messages.WARNING,
+            )
 
 
 @admin.register(District)
@@ -48,10 +63,5 @@ class ClassroomAdmin(admin.ModelAdmin):
     list_filter = ["school"]
     autocomplete_fields = ["class_teacher"]
 
-
-@admin.register(Student)
-class StudentAdmin(GuardedModelAdmin):
-    list_display = ["student_number", "name", "school", "classroom", "status"]
-    list_filter = ["status", "school"]
-    search_fields = ["student_number", "name"]
-    list_select_related = ["school", "classroom"]
+# Students and guardians are deliberately not in the admin: they are read and changed through the
+# school's pages, where access rules and the audit log apply.

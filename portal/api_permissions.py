@@ -1,6 +1,13 @@
 """DRF permissions. The default denies; views opt in to what they need."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
 from portal.second_factor import needs_second_factor
@@ -26,3 +33,14 @@ class SignedIn(BasePermission):
         if not needs_second_factor(user):
             return True
         return isinstance(request.auth, Token) or bool(getattr(user, "is_verified", lambda: False)())
+
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """DRF tokens that expire after API_TOKEN_HOURS: a lost token is not a key for ever."""
+
+    def authenticate_credentials(self, key):  # type: ignore[no-untyped-def]
+        user, token = super().authenticate_credentials(key)
+        if token.created < timezone.now() - timedelta(hours=settings.API_TOKEN_HOURS):
+            token.delete()
+            raise AuthenticationFailed(_("This API token has expired. Ask for a new one."))
+        return user, token

@@ -7,11 +7,17 @@ outside PRODUCTION its current code is shown on the verify page, and PRODUCTION 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
+from datetime import timedelta
 
 import segno
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django_otp.util import random_hex
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.oath import TOTP
@@ -19,7 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal import access
-from portal.models import User
+from portal.models import EnrolmentCode, User
 
 DEMO_DEVICE_NAME = "demo"
 RECOVERY_CODES = 10
@@ -29,39 +35,72 @@ def needs_second_factor(user: User) -> bool:
     if not user.is_authenticated:
         return False
     roles = access.roles_of(user)  # loaded once per request and reused by the page itself
-    return bool(user.is_superuser or roles.is_official or roles.is_staff_member)
+    return bool(user.is_superuser or user.is_staff or roles.is_official or roles.is_staff_member)
 
 
 def has_device(user: User) -> bool:
     return user_has_device(user, confirmed=True)
 
 
-def pending_totp(user: User) -> TOTPDevice:
-    """The unconfirmed authenticator being set up (one at a time); a fresh secret if none."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+def new_secret() -> str:
+    """A fresh TOTP secret (hex) for one setup attempt. It lives in that session only, never in the
+    database until confirmed, so nobody else can read or plant the secret a person is scanning."""
+    return random_hex(20)
 
 
-def qr_svg(device: TOTPDevice) -> str:
-    return segno.make(device.config_url, error="m").svg_inline(scale=5)
+def _setup_device(user: User, secret: str) -> TOTPDevice:
+    return TOTPDevice(user=user, name="authenticator", key=secret, confirmed=False)
 
 
-def readable_secret(device: TOTPDevice) -> str:
-    import base64
+def qr_svg(user: User, secret: str) -> str:
+    return segno.make(_setup_device(user, secret).config_url, error="m").svg_inline(scale=5)
 
-    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+def readable_secret(secret: str) -> str:
+    text = base64.b32encode(bytes.fromhex(secret)).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def enrolment_code_issue(*, user: User) -> str:
+    """An operator's one-time code for a first enrolment, valid for ENROLMENT_CODE_HOURS."""
+    code = f"{secrets.randbelow(10**8):08d}"
+    EnrolmentCode.objects.update_or_create(
+        user=user,
+        defaults={"code_hash": _hash(code), "expires_at": timezone.now() + timedelta(hours=settings.ENROLMENT_CODE_HOURS)},
+    )
+    return code
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{code}".encode()).hexdigest()
+
+
+def enrolment_code_needed(user: User) -> bool:
+    return needs_second_factor(user) and not has_device(user)
 
 
 @transaction.atomic
-def totp_confirm(*, user: User, token: str) -> list[str] | None:
-    """Confirm the pending authenticator with a code from it. Returns fresh recovery codes, or None."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
-    if device is None or not device.verify_token(token):
+def totp_confirm(*, user: User, secret: str, token: str, enrolment_code: str | None) -> list[str] | None:
+    """Enrol the authenticator whose secret the person scanned, checked with a code from it.
+
+    A staff account's first authenticator also needs the operator's enrolment code (used up here).
+    Returns fresh recovery codes, or None if a code was wrong.
+    """
+    if enrolment_code is not None:
+        issued = EnrolmentCode.objects.select_for_update().filter(user=user, expires_at__gt=timezone.now()).first()
+        if issued is None or not hmac.compare_digest(issued.code_hash, _hash(enrolment_code.strip())):
+            return None
+    device = _setup_device(user, secret)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if not token.strip().isdigit() or not totp.verify(int(token.strip()), device.tolerance):
         return None
-    TOTPDevice.objects.filter(user=user, confirmed=True).delete()  # one authenticator per person
+    if enrolment_code is not None:
+        EnrolmentCode.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user=user).delete()  # one authenticator per person
     device.confirmed = True
-    device.save(update_fields=["confirmed"])
+    device.last_t = totp.t()  # the code just used cannot be used again
+    device.save()
+    _tokens_revoke(user)
     return recovery_codes_renew(user=user)
 
 
@@ -91,9 +130,16 @@ def verify(*, user: User, token: str) -> Device | None:
 
 @transaction.atomic
 def second_factor_disable(*, user: User) -> None:
-    """Remove every device (the caller has checked the password again)."""
+    """Remove every device (the caller has checked the password again) and the API tokens they vouched for."""
     for device in devices_for_user(user, confirmed=None):
         device.delete()
+    _tokens_revoke(user)
+
+
+def _tokens_revoke(user: User) -> None:
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
 
 
 def demo_code(user: User) -> str | None:

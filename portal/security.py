@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -10,12 +11,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.models import Membership
 from portal.second_factor import needs_second_factor
 
 LOGIN_AT = "_portal_login_at"
@@ -26,6 +28,26 @@ LAST_SEEN = "_portal_last_seen"
 # second factor off included) waits for it. The API enforces it in portal.api_permissions.
 _OPEN_PATHS = frozenset({"/accounts/login/", "/accounts/logout/", "/accounts/2fa/", "/accounts/2fa/setup/", "/healthz"})
 _OPEN_PREFIXES = ("/language/", "/static/", "/api/")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, trusting X-Forwarded-For only as far as our own proxies wrote it.
+
+    Each of the TRUSTED_PROXY_COUNT proxies appends the address it received the request from, so the
+    client is the entry our outermost proxy appended: the TRUSTED_PROXY_COUNT-th from the right. Entries
+    further left were written by the client and are never believed.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.TRUSTED_PROXY_COUNT
+    if not count:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if len(hops) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-count]))
+    except ValueError:
+        return remote
 
 
 class SecondFactorMiddleware:
@@ -57,6 +79,16 @@ def _revoke_tokens_on_password_change(sender, instance, created, **kwargs):  # t
 
         Token.objects.filter(user=instance).delete()
         instance._password_changed = False
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def _revoke_tokens_on_role_change(sender, instance, **kwargs):  # type: ignore[no-untyped-def]
+    """A token vouches for the roles its holder had when it was issued (a parent's token carries no second
+    factor): any change of role revokes it."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user_id=instance.user_id).delete()
 
 
 @receiver(user_logged_in)

@@ -189,7 +189,7 @@ CELERY_TIMEZONE = TIME_ZONE
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated call then gets 401 with a WWW-Authenticate header, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "portal.api_permissions.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Default deny: every API view names the permission it relies on.
@@ -268,12 +268,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...]
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
+
+# How long an operator's enrolment code for a first authenticator stays valid.
+ENROLMENT_CODE_HOURS: int = env.int("ENROLMENT_CODE_HOURS", default=72)
+# API tokens expire; a new one needs the password (and the second factor) again.
+API_TOKEN_HOURS: int = env.int("API_TOKEN_HOURS", default=12)
 
 # The demo's staff share one pre-enrolled authenticator secret (README). Refused in production.
 DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test secret, hex

@@ -3,7 +3,7 @@ from portal.models.notify import Delivery, InboxMessage, Notification
 from portal.models.org import Classroom, District, School, SchoolKind, SchoolYear, Term
 from portal.models.people import Guardian, Student, StudentGuardian, StudentUserObjectPermission
 from portal.models.roster import RosterImport
-from portal.models.staff import Membership, Role, User
+from portal.models.staff import EnrolmentCode, Membership, Role, User
 
 __all__ = [
     "AuditEvent",
@@ -13,6 +13,7 @@ __all__ = [
     "InboxMessage",
     "Notification",
     "District",
+    "EnrolmentCode",
     "Guardian",
     "Membership",
     "Role",

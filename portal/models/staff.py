@@ -78,3 +78,23 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_role_display()} {self.school or self.district}"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code an operator issues so a staff member can enrol their first authenticator.
+
+    Without it a stolen password alone could enrol the thief's phone on an account that has none yet.
+    Only a hash is stored; the code is shown to the operator once (and e-mailed when an address is known).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_code")
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+
+    def __str__(self) -> str:
+        return f"enrolment code for {self.user_id}"

@@ -1,5 +1,6 @@
 """Login security: throttling that cannot lock the real user out, the second factor, sessions, headers."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from portal import second_factor
+from portal.account_views import ENROL_SECRET
 from portal.security import LAST_SEEN, LOGIN_AT
+from tests import factories
 from tests.factories import PASSWORD
 
 ATTACKER, USER_ADDRESS = "127.0.0.66", "127.0.0.7"
@@ -79,20 +82,32 @@ def test_parents_need_no_second_factor(world, login):
     assert login(world.users["parent_x"], verified=False).get(reverse("student_list")).status_code == 200
 
 
-def test_enrolment_then_a_code_works_once(world, login):
+def _scanned(client, user) -> TOTPDevice:
+    """The authenticator a person would have after scanning this session's QR code (not saved)."""
+    return TOTPDevice(user=user, key=client.session[ENROL_SECRET])
+
+
+def test_enrolment_needs_the_operators_code_then_a_code_works_once(world, login):
     user = world.users["counselor_b"]
     client = login(user, verified=False)
     assert client.get(reverse("student_list"))["Location"].startswith(reverse("otp_verify"))
     assert client.get(reverse("otp_verify"))["Location"].startswith(reverse("otp_setup"))  # no device yet
     page = client.get(reverse("otp_setup")).content.decode()
-    assert "<svg" in page  # the QR code, inline
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert "<svg" in page and 'name="enrolment_code"' in page  # the QR code, inline, and the operator's code
+    device = _scanned(client, user)
+    # A stolen password alone cannot enrol: without the operator's code the phone's code is not enough.
+    refused = client.post(reverse("otp_setup"), {"code": _code(device), "enrolment_code": "12345678"})
+    assert refused.status_code == 200 and not TOTPDevice.objects.filter(user=user).exists()
+    enrolment = second_factor.enrolment_code_issue(user=user)
     code = _code(device)
-    shown = client.post(reverse("otp_setup"), {"code": code, "next": "/students/"}).content.decode()
+    shown = client.post(
+        reverse("otp_setup"), {"code": code, "enrolment_code": enrolment, "next": "/students/"}
+    ).content.decode()
     codes = list(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
     assert len(codes) == 10 and all(c in shown for c in codes)
     assert client.get(reverse("student_list")).status_code == 200
 
+    device = TOTPDevice.objects.get(user=user)
     client = login(user, verified=False)
     reused = client.post(reverse("otp_verify"), {"code": code, "next": "/"})
     assert reused.status_code == 200 and "不是有效的验证码" in reused.content.decode()
@@ -112,12 +127,36 @@ def test_a_recovery_code_works_once(world, login):
     assert client.post(reverse("otp_verify"), {"code": code}).status_code == 200
 
 
+def test_each_setup_session_gets_its_own_secret(world, login, client):
+    user = world.users["counselor_b"]
+    first = login(user, verified=False)
+    first.get(reverse("otp_setup"))
+    secret = first.session[ENROL_SECRET]
+    from django.test import Client
+
+    second = Client()
+    second.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    second.get(reverse("otp_setup"))
+    assert second.session[ENROL_SECRET] != secret
+    assert not TOTPDevice.objects.filter(user=user).exists()  # nothing to steal from the database either
+
+
+def test_after_turning_it_off_the_same_session_enrols_a_new_phone_without_an_operator(world, login):
+    user = world.users["counselor_a"]
+    client = login(user)  # verified with a device
+    client.post(reverse("otp_disable"), {"password": PASSWORD})
+    page = client.get(reverse("otp_setup")).content.decode()
+    assert 'name="enrolment_code"' not in page
+    assert client.post(reverse("otp_setup"), {"code": _code(_scanned(client, user))}).status_code == 200
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
+
+
 def test_a_stolen_password_cannot_enrol_a_new_authenticator(world, login):
     user = world.users["counselor_b"]
     TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     client = login(user, verified=False)
     assert client.get(reverse("otp_setup"))["Location"].startswith(reverse("otp_verify"))
-    assert not TOTPDevice.objects.filter(user=user, confirmed=False).exists()
+    assert TOTPDevice.objects.filter(user=user).count() == 1
 
 
 def test_turning_the_second_factor_off_needs_the_password(world, login):
@@ -157,11 +196,16 @@ def test_a_new_password_ends_other_sessions_and_revokes_tokens(world, login, cli
 
 
 def test_a_new_session_id_at_login_and_an_old_cookie_fails_after_logout(world, client):
-    client.get(reverse("login"))
-    client.cookies["sessionid"] = "fixated-by-attacker"
+    from django.contrib.sessions.backends.db import SessionStore
+
+    planted = SessionStore()  # a real session an attacker obtained and planted in the victim's browser
+    planted["planted"] = True
+    planted.save()
+    client.cookies["sessionid"] = planted.session_key
     client.post(reverse("login"), {"username": "parent_x", "password": PASSWORD})
     session_id = client.cookies["sessionid"].value
-    assert session_id != "fixated-by-attacker"
+    assert session_id != planted.session_key
+    assert not SessionStore().exists(planted.session_key)
     client.post(reverse("logout"))
     client.cookies["sessionid"] = session_id
     assert client.get(reverse("student_list")).status_code == 302
@@ -237,3 +281,63 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_behind_our_proxy_the_lock_follows_the_client_not_the_proxy(world, client, settings):
+    """One proxy of ours in front: REMOTE_ADDR is the proxy, the client is the last X-Forwarded-For hop."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "127.0.0.2"
+    for attempt in range(12):
+        response = client.post(
+            reverse("login"),
+            {"username": "counselor_a", "password": f"guess-{attempt}"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=f"10.9.9.{attempt}, {ATTACKER}",  # forged left part, our proxy's hop on the right
+        )
+        if response.status_code == 429:
+            break
+    assert response.status_code == 429 and attempt < 10
+    ok = client.post(reverse("login"), {"username": "counselor_a", "password": PASSWORD}, REMOTE_ADDR=proxy,
+                     HTTP_X_FORWARDED_FOR=USER_ADDRESS)  # fmt: skip
+    assert ok.status_code == 302
+
+
+def test_client_ip_trusts_only_our_proxies_hops(rf, settings):
+    from portal.security import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="127.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 127.0.0.9, 127.0.0.8")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "127.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "127.0.0.8"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "127.0.0.9"
+    request.META["HTTP_X_FORWARDED_FOR"] = "not-an-address"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "127.0.0.2"
+
+
+def test_api_tokens_expire(world, client, settings):
+    token = Token.objects.create(user=world.users["parent_x"])
+    assert client.get(reverse("student-list"), HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    Token.objects.filter(pk=token.pk).update(created=token.created - dt.timedelta(hours=settings.API_TOKEN_HOURS + 1))
+    assert client.get(reverse("student-list"), HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 401
+
+
+def test_a_parents_token_stops_when_they_are_given_a_staff_role(world, client):
+    parent = world.users["parent_x"]
+    token = Token.objects.create(user=parent)
+    factories.MembershipFactory(user=parent, role="counselor", school=world.school_b)
+    assert client.get(reverse("guardian-list"), HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 401
+
+
+def test_turning_the_second_factor_off_revokes_api_tokens(world, login):
+    user = world.users["counselor_a"]
+    Token.objects.create(user=user)
+    login(user).post(reverse("otp_disable"), {"password": PASSWORD})
+    assert not Token.objects.filter(user=user).exists()
+
+
+def test_operators_in_the_admin_need_the_second_factor(world, login, admin_user):
+    client = login(admin_user, verified=False)
+    assert client.get("/admin/")["Location"].startswith(reverse("otp_verify"))

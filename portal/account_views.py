@@ -47,7 +47,7 @@ class EnrolForm(CodeForm):
     )
 
 
-ENROL_SECRET = "_portal_otp_secret"
+ENROL_SECRET = "_portal_otp_secret"  # noqa: S105 - the name of a session key, not a secret
 ENROL_WITHOUT_CODE_UNTIL = "_portal_otp_reenrol_until"
 
 
@@ -107,9 +107,7 @@ def otp_setup(request: AuthedRequest) -> HttpResponse:
             request.session.pop(ENROL_WITHOUT_CODE_UNTIL, None)
             otp_login(request, TOTPDevice.objects.get(user=request.user))
             return render(request, "account/recovery_codes.html", {"codes": codes, "next": _next(request)})
-        form.add_error(
-            None, _("A code is not valid. Check the time on your phone, the enrolment code, and try again.")
-        )
+        form.add_error(None, _("A code is not valid. Check the time on your phone, the enrolment code, and try again."))
     return render(
         request,
         "account/otp_setup.html",

@@ -63,5 +63,6 @@ class ClassroomAdmin(admin.ModelAdmin):
     list_filter = ["school"]
     autocomplete_fields = ["class_teacher"]
 
+
 # Students and guardians are deliberately not in the admin: they are read and changed through the
 # school's pages, where access rules and the audit log apply.

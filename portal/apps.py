@@ -7,4 +7,4 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from portal import security  # noqa: F401 - connects the sign-in and password signal receivers
+        from portal import checks, security  # noqa: F401 - registers checks, connects signal receivers

@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import uuid
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -45,6 +47,9 @@ SYSTEM = Actor(None, "system", "system", "")
 _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar("audit_request", default=None)
 _actor_override: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
 _extra_detail: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("audit_detail", default={})  # noqa: B039
+_batch: contextvars.ContextVar[list[tuple[Actor, dict[str, Any], list[Entry]]] | None] = contextvars.ContextVar(
+    "audit_batch", default=None
+)
 
 
 def request_id_for(request: HttpRequest) -> str:
@@ -123,7 +128,13 @@ def _canonical(event: AuditEvent) -> bytes:
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+    # Keyed (HMAC): someone who can write the table but does not hold the key cannot forge a chain.
+    return hmac.new(_chain_key(), _canonical(event), hashlib.sha256).hexdigest()
+
+
+def _chain_key() -> bytes:
+    key = settings.AUDIT_CHAIN_KEY or f"audit-chain:{settings.SECRET_KEY}"
+    return hashlib.sha256(key.encode()).digest()
 
 
 @dataclass
@@ -136,13 +147,39 @@ class Entry:
     detail: dict[str, Any] | None = None
 
 
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """Hold the events of a long transaction and chain them when the block ends.
+
+    The chain lock is held from the first append until commit; appending at the end of a long
+    transaction (an import) keeps every other audited page from waiting behind it.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    held: list[tuple[Actor, dict[str, Any], list[Entry]]] = []
+    token = _batch.set(held)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    for actor, extra, entries in held:
+        _write(entries, actor, extra)
+
+
 def append(entries: Iterable[Entry]) -> list[AuditEvent]:
     """Append events to the chain inside the caller's transaction (or a new one)."""
     entries = list(entries)
     if not entries:
         return []
-    actor = current_actor()
-    extra = _extra_detail.get()
+    held = _batch.get()
+    if held is not None:
+        held.append((current_actor(), _extra_detail.get(), entries))
+        return []
+    return _write(entries, current_actor(), _extra_detail.get())
+
+
+def _write(entries: list[Entry], actor: Actor, extra: dict[str, Any]) -> list[AuditEvent]:
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -216,8 +253,21 @@ class Break:
     reason: str
 
 
-def verify(*, chunk_size: int = 5000) -> tuple[int, Break | None]:
-    """Walk the chain in id order; return how many events were checked and the first broken link."""
+def head() -> tuple[int, str]:
+    """How many events the chain holds and the hash of the last: store it outside the database
+    (monitoring, a printed report) and pass it to verify(anchor=...) later, so removing the newest
+    events or emptying the table is found too."""
+    count = AuditEvent.objects.count()
+    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    return count, last
+
+
+def verify(*, chunk_size: int = 5000, anchor: tuple[int, str] | None = None) -> tuple[int, Break | None]:
+    """Walk the chain in id order; return how many events were checked and the first broken link.
+
+    With an anchor (count, hash) taken earlier by head(), the event at that position must still carry
+    that hash, and the chain must be at least that long.
+    """
     previous = GENESIS
     checked = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
@@ -229,4 +279,9 @@ def verify(*, chunk_size: int = 5000) -> tuple[int, Break | None]:
             return checked, Break(event.pk, "its content does not match its hash (the event was altered)")
         previous = event.hash
         checked += 1
+        if anchor is not None and checked == anchor[0] and event.hash != anchor[1]:
+            return checked, Break(event.pk, "it is not the event recorded in the anchor (the chain was rewritten)")
+    if anchor is not None and checked < anchor[0]:
+        reason = f"the chain holds {checked} events, fewer than the anchor's {anchor[0]} (events were removed)"
+        return checked, Break(0, reason)
     return checked, None

@@ -109,7 +109,12 @@ def rotate_all(*, batch_size: int = 500) -> dict[str, int]:
                 )
                 rows = cursor.fetchall()
                 for row_pk, token in rows:
-                    cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [rotate(token), row_pk])  # noqa: S608
+                    # Only if the row still holds what was read: a save in between is kept, not overwritten
+                    # (it is encrypted with the newest key already).
+                    cursor.execute(
+                        f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
+                        [rotate(token), row_pk, token],
+                    )
             if not rows:
                 break
             count += len(rows)

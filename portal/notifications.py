@@ -9,8 +9,10 @@ sent twice after a crash carries the same Message-ID / idempotency key, so the r
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -58,7 +60,10 @@ def notification_send(
         via = [guardian.channel] if guardian else [Channel.EMAIL]
         if user is not None:
             via.append(Channel.INBOX)
-    chosen = [c for c in dict.fromkeys(via) if addresses.get(c)]
+    wanted = list(dict.fromkeys(via))
+    chosen = [c for c in wanted if addresses.get(c)]
+    if not chosen:  # none of the wanted channels has an address: any channel that does beats silence
+        chosen = [str(c) for c in (Channel.SMS, Channel.EMAIL, Channel.INBOX) if addresses.get(c)][:1]
     now = timezone.now()
     with transaction.atomic():
         notification = Notification.objects.create(
@@ -69,8 +74,15 @@ def notification_send(
                 Delivery(notification=notification, channel=c, address=addresses[c], language=language, enqueued_at=now)
                 for c in chosen
             ]
-        )
-        ids = [d.pk for d in deliveries]
+            # A wanted channel without an address stays on record as failed, so "nobody was told" is visible.
+            + [
+                Delivery(notification=notification, channel=c, language=language, status=DeliveryStatus.FAILED,
+                         last_error="no address on record")
+                for c in wanted
+                if c not in chosen
+            ]
+        )  # fmt: skip
+        ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
         transaction.on_commit(lambda: _enqueue(ids))
     return notification
 
@@ -107,33 +119,55 @@ def backoff(attempt: int) -> float:
 def delivery_attempt(*, delivery_id: int) -> Outcome:
     """Claim one delivery, send it outside any transaction, record the result."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS)
-    claimed = Delivery.objects.filter(
-        Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=stale), pk=delivery_id
-    ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    claim = uuid.uuid4().hex
+    open_ = Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=_stale(now))
+    claimed = Delivery.objects.filter(open_, pk=delivery_id, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=DeliveryStatus.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1
+    )
     if not claimed:
-        return Outcome(sent=False)  # sent already, failed for good, or another worker has it
+        # Sent already, failed for good, or another worker has it; one that used up its attempts is failed.
+        Delivery.objects.filter(open_, pk=delivery_id, attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+            status=DeliveryStatus.FAILED, last_error=f"gave up after {settings.OUTBOX_MAX_ATTEMPTS} attempts"
+        )
+        return Outcome(sent=False)
     delivery = Delivery.objects.select_related("notification").get(pk=delivery_id)
-    message = render(delivery.notification, delivery.language)
-    message = channels.Message(**{**message.__dict__, "message_id": delivery.message_id})
     try:
+        message = render(delivery.notification, delivery.language)
+        message = channels.Message(**{**message.__dict__, "message_id": delivery.message_id})
         _send(delivery, message)
-    except channels.TransientError as exc:
+    except channels.PermanentError as exc:
+        _finish(delivery_id, claim, DeliveryStatus.FAILED, str(exc))
+        logger.warning("delivery %s failed for good: %s", delivery_id, exc)
+        return Outcome(sent=False)
+    except Exception as exc:  # noqa: BLE001 - transient, or a bug: retried, but never more than the cap
+        if not isinstance(exc, channels.TransientError):
+            logger.exception("delivery %s failed unexpectedly", delivery_id)
         if delivery.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            _finish(delivery_id, DeliveryStatus.FAILED, f"gave up after {delivery.attempts} attempts: {exc}")
+            _finish(
+                delivery_id,
+                claim,
+                DeliveryStatus.FAILED,
+                f"gave up after {delivery.attempts} attempts: {_describe(exc)}",
+            )
             return Outcome(sent=False)
         delay = backoff(delivery.attempts)
         due = timezone.now() + timedelta(seconds=delay)
-        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.PENDING, next_attempt_at=due, enqueued_at=due, last_error=str(exc)[:200]
+        Delivery.objects.filter(pk=delivery_id, claim=claim, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=due, enqueued_at=due, last_error=_describe(exc)
         )
         return Outcome(sent=False, retry_in=delay)
-    except channels.PermanentError as exc:
-        _finish(delivery_id, DeliveryStatus.FAILED, str(exc))
-        logger.warning("delivery %s failed for good: %s", delivery_id, exc)
-        return Outcome(sent=False)
-    _finish(delivery_id, DeliveryStatus.SENT, "")
+    _finish(delivery_id, claim, DeliveryStatus.SENT, "")
     return Outcome(sent=True)
+
+
+def _describe(exc: Exception) -> str:
+    """What went wrong, for the record: the error class for anything unexpected, never message content."""
+    text = str(exc) if isinstance(exc, channels.TransientError) else f"{type(exc).__name__}: {exc!s}"
+    return text[:200]
+
+
+def _stale(now: dt.datetime) -> dt.datetime:
+    return now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS)
 
 
 def _send(delivery: Delivery, message: channels.Message) -> None:
@@ -149,8 +183,8 @@ def _send(delivery: Delivery, message: channels.Message) -> None:
         )  # fmt: skip
 
 
-def _finish(delivery_id: int, status: str, error: str) -> None:
-    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
+def _finish(delivery_id: int, claim: str, status: str, error: str) -> None:
+    Delivery.objects.filter(pk=delivery_id, claim=claim, status=DeliveryStatus.SENDING).update(
         status=status, sent_at=timezone.now() if status == DeliveryStatus.SENT else None, last_error=error[:200]
     )
 
@@ -159,10 +193,13 @@ def sweep() -> int:
     """Queue again what a crashed worker or a lost queue message left behind. Returns how many."""
     now = timezone.now()
     grace = timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
-    # A worker that died mid-send left its claim: past the stale time the delivery is pending again.
-    Delivery.objects.filter(
-        status=DeliveryStatus.SENDING, claimed_at__lt=now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS)
-    ).update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None)
+    # A worker that died mid-send left its claim: past the stale time the delivery is pending again,
+    # unless it has used up its attempts.
+    abandoned = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=_stale(now))
+    abandoned.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=DeliveryStatus.FAILED, last_error=f"gave up after {settings.OUTBOX_MAX_ATTEMPTS} attempts"
+    )
+    abandoned.update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None, claim="")
     due = Delivery.objects.filter(
         Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace),
         status=DeliveryStatus.PENDING,

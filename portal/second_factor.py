@@ -17,12 +17,12 @@ import segno
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_otp.util import random_hex
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from portal import access
 from portal.models import EnrolmentCode, User
@@ -66,7 +66,10 @@ def enrolment_code_issue(*, user: User) -> str:
     code = f"{secrets.randbelow(10**8):08d}"
     EnrolmentCode.objects.update_or_create(
         user=user,
-        defaults={"code_hash": _hash(code), "expires_at": timezone.now() + timedelta(hours=settings.ENROLMENT_CODE_HOURS)},
+        defaults={
+            "code_hash": _hash(code),
+            "expires_at": timezone.now() + timedelta(hours=settings.ENROLMENT_CODE_HOURS),
+        },
     )
     return code
 

@@ -15,6 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from portal.models import Membership
@@ -48,6 +49,19 @@ def client_ip(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(hops[-count]))
     except ValueError:
         return remote
+
+
+class NoStoreMiddleware:
+    """Nothing a signed-in person sees, and nothing from the API, is kept by a browser or proxy cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/") or request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
 
 
 class SecondFactorMiddleware:

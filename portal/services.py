@@ -106,7 +106,7 @@ def roster_import_apply(*, import_id: int) -> RosterImport:
                 roster_import.status, roster_import.errors = ImportStatus.REFUSED, parsed.errors
             else:
                 changes = _changes(roster_import.school, parsed)
-                with audit.context(import_id=import_id):
+                with audit.context(import_id=import_id), audit.batched():
                     _execute(roster_import.school, changes)
                 roster_import.status, roster_import.plan = ImportStatus.APPLIED, changes.counts()
                 roster_import.applied_at = timezone.now()

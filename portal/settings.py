@@ -26,6 +26,10 @@ DEBUG: bool = env.bool("DEBUG", default=False) and not PRODUCTION
 # The fallback key only ever serves a local demo; production sets SECRET_KEY.
 SECRET_KEY: str = env.str("SECRET_KEY", default="insecure-demo-key-change-me-in-production")
 
+# Key of the audit chain's HMAC (portal/audit.py). Defaults to one derived from SECRET_KEY; set it to keep the
+# audit key apart from the session key. Kept outside the database, so a database intruder cannot forge a chain.
+AUDIT_CHAIN_KEY: str = env.str("AUDIT_CHAIN_KEY", default="")
+
 # Fernet keys for free text at rest (portal/encryption.py): the first encrypts, all decrypt.
 # The fallback key is public (it is in this file): demo and tests only.
 FIELD_ENCRYPTION_KEYS: list[str] = env.list(
@@ -63,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.security.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -62,6 +62,8 @@ class Delivery(models.Model):
     # When a task was last handed this delivery: the sweeper re-sends what no task picked up.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Who holds the claim: a worker whose claim went stale cannot finish or reset the next one's.
+    claim = models.CharField(max_length=32, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)  # error class and status code, never content
 

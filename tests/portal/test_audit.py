@@ -185,3 +185,56 @@ def test_eight_concurrent_writers_never_fork_the_chain(world):
     assert AuditEvent.objects.values("prev_hash").distinct().count() == writers * per_writer
     assert audit.verify() == (writers * per_writer, None)
     print(f"\naudit: {writers * per_writer / elapsed:.0f} events/s with {writers} concurrent writers")
+
+
+def _tamper(sql: str, params: list) -> None:
+    """Write to the table behind the application's back (on PostgreSQL, past the append-only trigger)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def test_a_chain_rewritten_without_the_key_is_found(world, login, settings):
+    client = login(world.users["counselor_a"])
+    for _ in range(3):
+        client.get(reverse("student_detail", args=[world.student_x.pk]))
+    settings.AUDIT_CHAIN_KEY = "the intruder's guess"
+    previous = audit.GENESIS
+    for event in AuditEvent.objects.order_by("id"):  # a consistent chain, re-hashed with the wrong key
+        event.prev_hash = previous
+        event.actor_username = "nobody"
+        event.hash = previous = audit.compute_hash(event)
+        _tamper("UPDATE portal_auditevent SET actor_username = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                ["nobody", event.prev_hash, event.hash, event.pk])  # fmt: skip
+    settings.AUDIT_CHAIN_KEY = ""
+    checked, broken = audit.verify()
+    assert (checked, broken.event_id) == (0, AuditEvent.objects.order_by("id").first().pk)
+
+
+def test_an_anchor_finds_removed_newest_events(world, login, capsys):
+    client = login(world.users["counselor_a"])
+    for _ in range(4):
+        client.get(reverse("student_detail", args=[world.student_x.pk]))
+    call_command("audit", "head")
+    anchor = capsys.readouterr().out.strip()
+    assert anchor.startswith("4:")
+    call_command("audit", "verify", "--anchor", anchor)
+    _tamper("DELETE FROM portal_auditevent WHERE id = %s", [AuditEvent.objects.order_by("-id").first().pk])
+    call_command("audit", "verify")  # without the anchor the shorter chain still looks whole...
+    with pytest.raises(CommandError, match="fewer than the anchor's 4"):
+        call_command("audit", "verify", "--anchor", anchor)  # ...with it, the loss shows
+
+
+def test_a_batch_writes_its_events_when_it_ends(world):
+    with audit.batched():
+        StudentGuardian.objects.filter(student=world.student_x).update(is_primary=True)
+        assert not AuditEvent.objects.exists()
+    assert AuditEvent.objects.filter(action="studentguardian.bulk_update").count() == 1
+
+
+def test_the_student_page_event_names_the_guardian_contacts_it_showed(world, login):
+    login(world.users["teacher_a"]).get(reverse("student_detail", args=[world.student_x.pk]))
+    assert AuditEvent.objects.get().detail == {"guardians_shown": [world.guardian_x.pk]}

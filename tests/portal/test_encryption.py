@@ -63,3 +63,29 @@ def test_rotation_with_a_missing_key_stops_and_changes_nothing(db, key_1):
     with pytest.raises(DecryptionError):
         call_command("encryption", "rotate")
     assert _raw_body(message.pk) == before
+
+
+def test_rotation_keeps_a_value_saved_while_it_ran(db, key_1, monkeypatch):
+    from portal import encryption
+
+    message = factories.InboxMessageFactory(body="old text")
+    key_1.FIELD_ENCRYPTION_KEYS = [KEY_2, KEY_1]
+    real_rotate = encryption.rotate
+
+    def rotate_while_someone_saves(token):
+        InboxMessage.objects.filter(pk=message.pk).update(body="NEW text")  # a save between read and write
+        return real_rotate(token)
+
+    monkeypatch.setattr(encryption, "rotate", rotate_while_someone_saves)
+    encryption.rotate_all()
+    assert InboxMessage.objects.get(pk=message.pk).body == "NEW text"
+
+
+def test_a_malformed_key_fails_the_system_check(settings):
+    from portal.checks import encryption_keys
+
+    settings.FIELD_ENCRYPTION_KEYS = ["not-a-key"]
+    assert [e.id for e in encryption_keys(None)] == ["portal.E001"]
+    settings.FIELD_ENCRYPTION_KEYS = ["Qi2jnVmMCJa1UgoknIGlwtTwHSydCUplXQltTTZItr8="]
+    settings.PRODUCTION = True
+    assert [e.id for e in encryption_keys(None)] == ["portal.E002"]

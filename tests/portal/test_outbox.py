@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal import channels, notifications, services
 from portal.models import Delivery, InboxMessage, Notification
+from portal.models.notify import DeliveryStatus
 from tests import factories
 from tests.portal.rosters import GOOD_ROWS, csv_bytes
 
@@ -191,3 +192,54 @@ def test_an_applied_class_list_notifies_the_uploader(world, login, django_captur
     assert "新增学生：3" in client.get(reverse("inbox_message", args=[message.pk])).content.decode()
     message.refresh_from_db()
     assert message.read_at is not None
+
+
+def test_an_unexpected_error_is_retried_but_never_past_the_cap(recipient, monkeypatch, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+
+    def broken_template(notification, language):
+        raise LookupError("template missing")
+
+    monkeypatch.setattr(notifications, "render", broken_template)
+    delivery = factories.DeliveryFactory(notification__user=recipient, channel="email", address="a@example.com")
+    assert notifications.delivery_attempt(delivery_id=delivery.pk).retry_in is not None
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_error) == ("pending", "LookupError: template missing")
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    notifications.delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("failed", 2)
+
+
+def test_the_sweeper_gives_up_on_a_claim_that_used_its_last_attempt(recipient, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    delivery = factories.DeliveryFactory(notification__user=recipient, channel="email", address="a@example.com",
+                                         status="sending", claimed_at=long_ago, attempts=3)  # fmt: skip
+    assert notifications.sweep() == 0
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and mail.outbox == []
+
+
+def test_a_stale_workers_late_result_does_not_overwrite_the_new_claim(recipient, settings):
+    delivery = factories.DeliveryFactory(notification__user=recipient, channel="email", address="a@example.com",
+                                         status="sending", claim="old-worker", attempts=1,
+                                         claimed_at=timezone.now() - dt.timedelta(hours=1))  # fmt: skip
+    assert notifications.delivery_attempt(delivery_id=delivery.pk).sent  # a new worker takes over and sends
+    notifications._finish(delivery.pk, "old-worker", DeliveryStatus.FAILED, "late failure")  # the old one wakes up
+    delivery.refresh_from_db()
+    assert delivery.status == "sent" and delivery.last_error == ""
+
+
+def test_a_wanted_channel_without_an_address_is_recorded_and_another_is_used(world):
+    guardian = world.guardian_x  # prefers SMS; no login, no e-mail
+    notification = notifications.notification_send(
+        kind="roster_import_applied", guardian=guardian, context=CONTEXT, via=["email"]
+    )
+    deliveries = {d.channel: (d.status, d.last_error) for d in notification.deliveries.all()}
+    assert deliveries == {"email": ("failed", "no address on record"), "sms": ("pending", "")}
+
+
+def test_api_responses_are_never_cached(world, login):
+    response = login(world.users["counselor_a"]).get(reverse("guardian-list"))
+    assert "no-store" in response["Cache-Control"]

@@ -155,6 +155,20 @@ def scope_guardians(qs: QuerySet[Guardian], user: AnyUser) -> QuerySet[Guardian]
     return qs.filter(condition)
 
 
+def scope_clinical(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> QuerySet[M]:
+    """Clinical records (crisis cases, follow-ups, later screening answers and session notes): the leaders
+    and counselors of the student's current school only. Class teachers and parents never; officials only
+    through what a school reports to them (not yet). Platform operators hold no clinical access either."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    return qs.filter(**{f"{student_path}__school_id__in": roles_of(user).schools_with(*SCHOOL_STAFF)})
+
+
+def referral_students(user: AnyUser) -> QuerySet[Student]:
+    """Whom a class teacher may refer: the students of the classes they teach (school staff: their school's)."""
+    return scope_students(Student.objects.all(), user).filter(status="active")
+
+
 def scope_roster_imports(qs: QuerySet[RosterImport], user: AnyUser) -> QuerySet[RosterImport]:
     return qs.filter(school_id__in=roster_schools(user))
 

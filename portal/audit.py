@@ -225,8 +225,10 @@ def entries_for(
         rows = StudentGuardian.objects.filter(guardian_id__in=ids).values_list(
             "guardian_id", "student_id", "guardian__school_id"
         )
-    elif model is StudentGuardian:
-        rows = StudentGuardian.objects.filter(pk__in=ids).values_list("pk", "student_id", "student__school_id")
+    elif getattr(model, "AUDIT_STUDENT", None):
+        # Other apps' records name the path to their student (e.g. Case: "student", FollowUp: "case__student").
+        path = model.AUDIT_STUDENT  # type: ignore[attr-defined]
+        rows = model._default_manager.filter(pk__in=ids).values_list("pk", path, f"{path}__school_id")
     else:
         rows = [(pk, None, None) for pk in ids]  # type: ignore[assignment]
     found = {row[0] for row in rows}

@@ -22,7 +22,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     elif access.roles_of(user).is_parent:
         items.append((reverse("student_list"), _("My children")))
     if kind == "staff":
+        items.append((reverse("crisis:ledger"), _("Crisis register")))
         items.append((reverse("roster_import_new"), _("Import class list")))
+    if kind in ("staff", "teacher"):
+        items.append((reverse("crisis:refer"), _("Refer a student")))
     items.append((reverse("inbox"), _("Inbox")))
     if kind in ("staff", "official"):
         items.append((reverse("api-docs"), _("API")))

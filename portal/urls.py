@@ -28,6 +28,7 @@ urlpatterns = [
     path("roster/import/", views.roster_import_new, name="roster_import_new"),
     path("roster/imports/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),
     path("roster/template.csv", views.roster_template, name="roster_template"),
+    path("crisis/", include("crisis.urls")),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inbox_message, name="inbox_message"),
     path("language/", views.language_set, name="language_set"),

@@ -8,7 +8,9 @@ Y is at school B; Z is at school C in the other district.
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 
+from crisis.models import Case
 from portal.celery import app as celery_app
 from portal.models import Classroom, District, Guardian, InboxMessage, RosterImport, School, Student, User
 from portal.models.org import SchoolKind
@@ -46,6 +48,8 @@ class World:
     import_a: RosterImport
     import_b: RosterImport
     inbox_a: InboxMessage
+    case_x: Case  # confirmed tier 2 at school A
+    case_y: Case  # pending at school B
 
     @property
     def guardian_x(self) -> Guardian:
@@ -121,9 +125,14 @@ def world(db) -> World:
     import_a = factories.RosterImportFactory(school=school_a, uploaded_by=users["counselor_a"])
     import_b = factories.RosterImportFactory(school=school_b, uploaded_by=users["counselor_b"])
     inbox_a = factories.InboxMessageFactory(user=users["counselor_a"])
+    case_x = Case.objects.create(
+        student=student_x, source="teacher", suggested_tier=1, confirmed_tier=2, status="open",
+        confirmed_by=users["counselor_a"], confirmed_at=timezone.now(), owner=users["counselor_a"],
+    )  # fmt: skip
+    case_y = Case.objects.create(student=student_y, source="screening", suggested_tier=2)
     return World(
         district_a, district_b, school_a, school_b, school_c, class_a1, class_a2,
-        student_x, student_w, student_y, student_z, users, import_a, import_b, inbox_a,
+        student_x, student_w, student_y, student_z, users, import_a, import_b, inbox_a, case_x, case_y,
     )  # fmt: skip
 
 

@@ -130,6 +130,7 @@ class StudentGuardian(models.Model):
     is_primary = models.BooleanField(_("primary contact"), default=False)
 
     objects = AuditedQuerySet.as_manager()
+    AUDIT_STUDENT = "student"  # portal.audit: whose record this is
 
     class Meta:
         verbose_name = _("guardian of student")

@@ -1,0 +1,50 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crisis.models import CloseReason, ContactType, Status, Tier
+from portal.models import Student
+
+
+class ConfirmTierForm(forms.Form):
+    tier = forms.TypedChoiceField(label=_("Confirmed tier"), choices=Tier.choices, coerce=int)
+
+
+class FollowUpForm(forms.Form):
+    date = forms.DateField(label=_("Date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    contact_type = forms.ChoiceField(label=_("Contact"), choices=ContactType.choices)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
+    next_step = forms.CharField(label=_("Next step"), required=False, max_length=1000)
+
+    def clean_date(self):  # type: ignore[no-untyped-def]
+        date = self.cleaned_data["date"]
+        if date > timezone.localdate():
+            raise forms.ValidationError(_("A follow-up cannot be logged for a future date."))
+        return date
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[(s.value, s.label) for s in (Status.OPEN, Status.MONITORING, Status.REFERRED)]
+    )
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason for closing"), choices=CloseReason.choices)
+
+
+class ReferralForm(forms.Form):
+    student: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
+        label=_("Student"), queryset=Student.objects.none()
+    )
+    concern = forms.CharField(
+        label=_("What worries you"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("A few words are enough. The school's counselors will take it from here."),
+    )
+    via_peer_supporter = forms.BooleanField(label=_("A peer supporter (心理委员) told me"), required=False)
+
+    def __init__(self, *args, students, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["student"].queryset = students

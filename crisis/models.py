@@ -1,0 +1,175 @@
+"""The crisis ledger (心理危机台帐): one case per episode of concern about one student."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.encryption import EncryptedTextField
+from portal.models import AuditedQuerySet, District, Student
+
+
+class Tier(models.IntegerChoices):
+    GENERAL = 1, _("General (tier 1)")
+    SEVERE = 2, _("Severe (tier 2)")
+    MAJOR = 3, _("Major (tier 3)")
+
+
+class Source(models.TextChoices):
+    SCREENING = "screening", _("Screening")
+    TEACHER = "teacher", _("Class-teacher referral")
+    PEER = "peer", _("Peer supporter, through a teacher")
+    MAILBOX = "mailbox", _("Confide mailbox")
+    SELF = "self", _("The student")
+    PARENT = "parent", _("Parent")
+    HOSPITAL = "hospital", _("Hospital")
+    OTHER = "other", _("Other")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending assessment")
+    OPEN = "open", _("Open")
+    MONITORING = "monitoring", _("Monitoring")
+    REFERRED = "referred", _("Referred")
+    CLOSED = "closed", _("Closed")
+
+
+class CloseReason(models.TextChoices):
+    RESOLVED = "resolved", _("Concern resolved")
+    NO_CONCERN = "no_concern", _("Assessed: no concern")
+    LEFT_SCHOOL = "left_school", _("Left the district's schools")
+    TRANSFERRED_CARE = "transferred_care", _("Care taken over by a hospital or centre")
+    OTHER = "other", _("Other")
+
+
+class Case(models.Model):
+    # The case follows the student: its school is always the student's current one (no copy to go stale).
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="crisis_cases")
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="crisis_cases",
+    )  # fmt: skip
+    # What screening (or a referral) suggests, with its evidence, kept apart from what a counselor confirms.
+    suggested_tier = models.PositiveSmallIntegerField(_("suggested tier"), choices=Tier.choices)
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+    confirmed_tier = models.PositiveSmallIntegerField(_("confirmed tier"), choices=Tier.choices, null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.CharField(_("reason for closing"), max_length=20, choices=CloseReason.choices, blank=True)
+
+    objects = AuditedQuerySet.as_manager()
+    AUDIT_STUDENT = "student"  # portal.audit: whose record this is
+
+    class Meta:
+        verbose_name = _("crisis case")
+        verbose_name_plural = _("crisis cases")
+        constraints = [
+            # At most one open case per student: concurrent raises end in one case (crisis.services.case_raise).
+            models.UniqueConstraint(
+                fields=["student"], condition=~Q(status="closed"), name="one_open_case_per_student"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False) & ~Q(close_reason="")
+                | ~Q(status="closed") & Q(closed_at__isnull=True, close_reason=""),
+                name="case_closed_with_time_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_tier__isnull=True) | Q(confirmed_by__isnull=False, confirmed_at__isnull=False),
+                name="case_confirmation_has_who_and_when",
+            ),
+        ]
+        indexes = [
+            # The high-risk list: a school's open cases by tier.
+            models.Index(fields=["status", "confirmed_tier"], name="case_status_tier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case #{self.pk}"
+
+    @property
+    def tier(self) -> int:
+        """The tier that counts: the confirmed one, else the suggestion."""
+        return self.confirmed_tier or self.suggested_tier
+
+
+class ContactType(models.TextChoices):
+    TALK = "talk", _("Talk with the student")
+    PHONE = "phone", _("Phone call")
+    GUARDIAN = "guardian", _("Meeting with guardians")
+    HOME_VISIT = "home_visit", _("Home visit")
+    TEACHER = "teacher", _("Talk with the class teacher")
+    OTHER = "other", _("Other")
+
+
+class FollowUp(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("date"))
+    contact_type = models.CharField(_("contact"), max_length=20, choices=ContactType.choices)
+    # Clinical free text: encrypted at rest, never in the audit log.
+    summary = EncryptedTextField(_("summary"))
+    next_step = EncryptedTextField(_("next step"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditedQuerySet.as_manager()
+    AUDIT_STUDENT = "case__student"
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["case", "-date"], name="followup_case_date")]  # a case's last contact
+
+    def __str__(self) -> str:
+        return f"follow-up #{self.pk}"
+
+
+class Referral(models.Model):
+    """A class teacher's (or, through them, a peer supporter's) concern about a student."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    via_peer_supporter = models.BooleanField(_("raised by a peer supporter"), default=False)
+    concern = EncryptedTextField(_("concern"))
+    created_at = models.DateTimeField(_("referred at"), default=timezone.now)
+
+    AUDIT_STUDENT = "case__student"
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+
+    def __str__(self) -> str:
+        return f"referral #{self.pk}"
+
+
+class FollowUpPolicy(models.Model):
+    """How often a case of each tier is followed up, per district (the default below applies otherwise)."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="follow_up_policies")
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices)
+    every_days = models.PositiveSmallIntegerField(_("every (days)"))
+
+    class Meta:
+        verbose_name = _("follow-up policy")
+        verbose_name_plural = _("follow-up policies")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "tier"], name="followup_policy_unique"),
+            models.CheckConstraint(condition=Q(every_days__gte=1), name="followup_policy_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district}: tier {self.tier} every {self.every_days} days"
+
+
+# The portal's policy until a district sets its own: tier 3 every 2 days, tier 2 weekly, tier 1 monthly.
+DEFAULT_FOLLOW_UP_DAYS: dict[int, int] = {Tier.GENERAL: 30, Tier.SEVERE: 7, Tier.MAJOR: 2}

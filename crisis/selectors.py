@@ -1,0 +1,64 @@
+"""Reads of the crisis ledger. Every one starts from portal.access.scope_clinical."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from crisis.models import DEFAULT_FOLLOW_UP_DAYS, Case, FollowUpPolicy, Status
+from portal import access
+from portal.access import AnyUser
+
+
+def cases_for(user: AnyUser) -> QuerySet[Case]:
+    return access.scope_clinical(Case.objects.all(), user, student_path="student").select_related(
+        "student__school", "student__classroom", "owner"
+    )
+
+
+@dataclass
+class Row:
+    case: Case
+    last_contact: dt.date
+    next_due: dt.date
+    overdue_days: int
+
+
+def _follow_up_days(district_ids: set[int]) -> dict[tuple[int, int], int]:
+    return {(p.district_id, p.tier): p.every_days for p in FollowUpPolicy.objects.filter(district_id__in=district_ids)}
+
+
+def high_risk_list(user: AnyUser) -> list[Row]:
+    """The school's high-risk list (高危学生名单): open tier 2-3 cases, most overdue first.
+
+    Three queries whatever the length: the cases with their last contact, and the districts' policies.
+    """
+    today = timezone.localdate()
+    cases = list(
+        cases_for(user)
+        .filter(confirmed_tier__gte=2)
+        .exclude(status__in=[Status.CLOSED, Status.PENDING])
+        .annotate(last_contact=Max("follow_ups__date"))
+    )
+    policies = _follow_up_days({c.student.school.district_id for c in cases})
+    rows = []
+    for case in cases:
+        if case.confirmed_at is None or case.confirmed_tier is None:  # excluded by the filter above
+            continue
+        last = max(filter(None, [case.last_contact, timezone.localtime(case.confirmed_at).date()]))
+        every = (
+            policies.get((case.student.school.district_id, case.confirmed_tier))
+            or DEFAULT_FOLLOW_UP_DAYS[case.confirmed_tier]
+        )
+        due = last + dt.timedelta(days=every)
+        rows.append(Row(case, last, due, max((today - due).days, 0)))
+    rows.sort(key=lambda r: (-r.overdue_days, -r.case.tier, r.next_due))
+    return rows
+
+
+def pending_list(user: AnyUser) -> QuerySet[Case]:
+    """Cases waiting for a counselor's assessment, the highest suggested tier first."""
+    return cases_for(user).filter(status=Status.PENDING).order_by("-suggested_tier", "opened_at")

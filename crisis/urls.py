@@ -1,0 +1,14 @@
+from django.urls import path
+
+from crisis import views
+
+app_name = "crisis"
+urlpatterns = [
+    path("", views.ledger, name="ledger"),
+    path("refer/", views.refer, name="refer"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/confirm/", views.case_confirm, name="case_confirm"),
+    path("cases/<int:pk>/follow-up/", views.case_follow_up, name="case_follow_up"),
+    path("cases/<int:pk>/status/", views.case_status, name="case_status"),
+    path("cases/<int:pk>/close/", views.case_close, name="case_close"),
+]

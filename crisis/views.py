@@ -1,0 +1,133 @@
+"""Pages of the crisis ledger: the high-risk list, the case page and its actions, a teacher's referral."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crisis import selectors, services
+from crisis.forms import CloseForm, ConfirmTierForm, FollowUpForm, ReferralForm, StatusForm
+from crisis.models import Case, Status
+from portal import access, audit
+from portal.views import AuthedRequest
+
+
+def _case(request: AuthedRequest, pk: int) -> Case:
+    return access.get_or_404(selectors.cases_for(request.user), pk=pk)
+
+
+@login_required
+@never_cache
+def ledger(request: AuthedRequest) -> HttpResponse:
+    access.require(bool(access.roles_of(request.user).schools_with(*access.SCHOOL_STAFF)))
+    return render(
+        request,
+        "crisis/ledger.html",
+        {"rows": selectors.high_risk_list(request.user), "pending": selectors.pending_list(request.user)},
+    )
+
+
+@login_required
+@never_cache
+def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    case = _case(request, pk)
+    follow_ups = list(case.follow_ups.select_related("author"))
+    referrals = list(case.referrals.select_related("referred_by"))
+    audit.record_view(case, follow_ups_shown=len(follow_ups), referrals_shown=len(referrals))
+    return render(
+        request,
+        "crisis/case.html",
+        {
+            "case": case,
+            "follow_ups": follow_ups,
+            "referrals": referrals,
+            "confirm_form": ConfirmTierForm(initial={"tier": case.tier}),
+            "follow_up_form": FollowUpForm(),
+            "status_form": StatusForm(initial={"status": case.status}),
+            "close_form": CloseForm(),
+            "closed": case.status == Status.CLOSED,
+        },
+    )
+
+
+def _act(request: AuthedRequest, pk: int, form_class, action) -> HttpResponse:  # type: ignore[no-untyped-def]
+    case = _case(request, pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("crisis:case", pk=pk)
+    try:
+        action(case, form.cleaned_data)
+    except services.CaseStateError:
+        messages.error(request, _("This case is closed: it can no longer be changed."))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("crisis:case", pk=pk)
+
+
+@login_required
+@require_POST
+def case_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
+    def confirm(case: Case, data: dict) -> None:  # type: ignore[type-arg]
+        services.case_confirm_tier(case=case, tier=data["tier"], by=request.user)
+
+    return _act(request, pk, ConfirmTierForm, confirm)
+
+
+@login_required
+@require_POST
+def case_follow_up(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _act(
+        request, pk, FollowUpForm, lambda case, data: services.follow_up_log(case=case, by=request.user, **data)
+    )
+
+
+@login_required
+@require_POST
+def case_status(request: AuthedRequest, pk: int) -> HttpResponse:
+    def set_status(case: Case, data: dict) -> None:  # type: ignore[type-arg]
+        services.case_set_status(case=case, status=data["status"], by=request.user)
+
+    return _act(request, pk, StatusForm, set_status)
+
+
+@login_required
+@require_POST
+def case_close(request: AuthedRequest, pk: int) -> HttpResponse:
+    def close(case: Case, data: dict) -> None:  # type: ignore[type-arg]
+        services.case_close(case=case, reason=data["reason"], by=request.user)
+
+    return _act(request, pk, CloseForm, close)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def refer(request: AuthedRequest) -> HttpResponse:
+    """A class teacher refers a student of their class; they see that it arrived, never the case."""
+    access.require(access.roles_of(request.user).is_staff_member)
+    students = (
+        access.referral_students(request.user)
+        .select_related("classroom")
+        .order_by("classroom__grade", "classroom__name", "name")
+    )
+    form = ReferralForm(request.POST or None, students=students)
+    if request.method == "POST" and form.is_valid():
+        services.referral_create(
+            student=form.cleaned_data["student"],
+            referred_by=request.user,
+            concern=form.cleaned_data["concern"],
+            via_peer_supporter=form.cleaned_data["via_peer_supporter"],
+        )
+        messages.success(
+            request, _("Thank you. The school's counselors have received your referral and will follow it up.")
+        )
+        return redirect("crisis:refer")
+    return render(request, "crisis/refer.html", {"form": form})

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crisis.models import CloseReason, ContactType, Status, Tier
+from crisis.models import BlockReason, CloseReason, ContactType, Status, Tier
 from portal.models import Student
 
 
@@ -31,6 +31,14 @@ class StatusForm(forms.Form):
 
 class CloseForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason for closing"), choices=CloseReason.choices)
+
+
+class GuardianContactForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Contact guardians automatically?"),
+        choices=[("", _("Yes: tell the primary guardian"))] + [(c.value, c.label) for c in BlockReason],
+        required=False,
+    )
 
 
 class ReferralForm(forms.Form):

@@ -45,6 +45,13 @@ class CloseReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class BlockReason(models.TextChoices):
+    RISK_AT_HOME = "risk_at_home", _("The risk may be at home")
+    STUDENT_ASKED = "student_asked", _("The student asked, and the counselor agreed")
+    GUARDIAN_UNREACHABLE = "unreachable", _("No guardian can be reached")
+    OTHER = "other", _("Other safeguarding reason")
+
+
 class Case(models.Model):
     # The case follows the student: its school is always the student's current one (no copy to go stale).
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="crisis_cases")
@@ -65,6 +72,10 @@ class Case(models.Model):
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     close_reason = models.CharField(_("reason for closing"), max_length=20, choices=CloseReason.choices, blank=True)
+    # Safeguarding (the risk may be at home): alerts go to the school leader, never to guardians.
+    guardian_contact_blocked = models.CharField(
+        _("do not contact guardians automatically"), max_length=20, choices=BlockReason.choices, blank=True
+    )
 
     objects = AuditedQuerySet.as_manager()
     AUDIT_STUDENT = "student"  # portal.audit: whose record this is
@@ -173,3 +184,48 @@ class FollowUpPolicy(models.Model):
 
 # The portal's policy until a district sets its own: tier 3 every 2 days, tier 2 weekly, tier 1 monthly.
 DEFAULT_FOLLOW_UP_DAYS: dict[int, int] = {Tier.GENERAL: 30, Tier.SEVERE: 7, Tier.MAJOR: 2}
+
+
+class NoticeVia(models.TextChoices):
+    LINK = "link", _("The link in the message")
+    PHONE = "phone", _("Phone call")
+    MEETING = "meeting", _("Meeting")
+
+
+class GuardianNotice(models.Model):
+    """One "please contact the school" message about a case (监护人知情机制), and whether it was acknowledged.
+
+    It goes to the primary guardian, or to the school leader when guardian contact is blocked or nobody is
+    on record. The message carries no clinical detail.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
+    guardian = models.ForeignKey("portal.Guardian", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("link valid until"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_via = models.CharField(_("acknowledged through"), max_length=10, choices=NoticeVia.choices, blank=True)
+
+    AUDIT_STUDENT = "case__student"
+
+    class Meta:
+        verbose_name = _("guardian notice")
+        verbose_name_plural = _("guardian notices")
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(guardian__isnull=False) | Q(leader__isnull=False), name="notice_has_recipient"
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, acknowledged_via="")
+                | Q(acknowledged_at__isnull=False) & ~Q(acknowledged_via=""),
+                name="notice_ack_has_time_and_channel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice #{self.pk}"

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from crisis.models import Case, CloseReason, FollowUp, Referral, Source, Status, Tier
-from portal import audit
-from portal.models import Student, User
+from crisis.models import (
+    BlockReason,
+    Case,
+    CloseReason,
+    FollowUp,
+    GuardianNotice,
+    NoticeVia,
+    Referral,
+    Source,
+    Status,
+    Tier,
+)
+from portal import audit, notifications
+from portal.models import Role, Student, StudentGuardian, User
 
 
 class CaseStateError(Exception):
@@ -69,11 +84,15 @@ def referral_create(*, student: Student, referred_by: User, concern: str, via_pe
 
 
 def case_confirm_tier(*, case: Case, tier: int, by: User) -> Case:
-    """A counselor's assessment: the tier that counts from now on. A pending case becomes open."""
+    """A counselor's assessment: the tier that counts from now on. A pending case becomes open.
+
+    Confirming tier 2 or 3 tells the primary guardian to contact the school (监护人知情机制), in the same
+    transaction, once per case and tier; a later raise to tier 3 tells them again.
+    """
     if tier not in Tier.values:
         raise ValueError(f"tier {tier}")
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        case = Case.objects.select_for_update().select_related("student__school").get(pk=case.pk)
         if case.status == Status.CLOSED:
             raise CaseStateError
         case.confirmed_tier, case.confirmed_by, case.confirmed_at = tier, by, timezone.now()
@@ -82,7 +101,104 @@ def case_confirm_tier(*, case: Case, tier: int, by: User) -> Case:
             case.status = Status.OPEN
         case.save(update_fields=["confirmed_tier", "confirmed_by", "confirmed_at", "owner", "status"])
         audit.append(audit.entries_for(Case, [case.pk], verb="confirm_tier", detail={"tier": tier}))
+        if tier >= Tier.SEVERE and not case.notices.filter(tier__gte=tier).exists():
+            guardian_notify(case=case, counselor=by)
         return case
+
+
+def guardian_notify(*, case: Case, counselor: User) -> list[GuardianNotice]:
+    """Ask the primary guardian to contact the counselor, with a signed, expiring, single-use link.
+
+    When guardian contact is blocked for safeguarding, or no primary guardian is on record, the school's
+    leaders are alerted instead. Messages carry no clinical detail. Call inside the case's transaction.
+    """
+    student = case.student
+    tier = case.confirmed_tier or case.suggested_tier
+    expires = timezone.now() + timedelta(hours=settings.CRISIS_ACK_HOURS)
+    link = StudentGuardian.objects.filter(student=student, is_primary=True).select_related("guardian").first()
+    context = {
+        "school": student.school.name,
+        "student": student.name,
+        "counselor": counselor.get_full_name() or counselor.get_username(),
+        "phone": counselor.phone,
+    }
+    if link is not None and not case.guardian_contact_blocked:
+        notice = GuardianNotice.objects.create(case=case, guardian=link.guardian, tier=tier, expires_at=expires)
+        notifications.notification_send(
+            kind="guardian_contact_request",
+            guardian=link.guardian,
+            context={**context, "ack_path": reverse("crisis:acknowledge", args=[ack_token(notice)])},
+            dedupe_key=f"guardian_notice:{notice.pk}",
+        )
+        audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="send", detail={"to": "guardian"}))
+        return [notice]
+    reason = case.guardian_contact_blocked or "no_primary_guardian"
+    leaders = User.objects.filter(
+        memberships__role=Role.LEADER, memberships__school=student.school, memberships__active=True, is_active=True
+    ).distinct()
+    notices = []
+    for leader in leaders:
+        notice = GuardianNotice.objects.create(case=case, leader=leader, tier=tier, expires_at=expires)
+        notifications.notification_send(
+            kind="leader_case_alert",
+            user=leader,
+            via=["inbox", "email"],
+            context={**context, "case_path": reverse("crisis:case", args=[case.pk])},
+            dedupe_key=f"guardian_notice:{notice.pk}",
+        )
+        notices.append(notice)
+    audit.append(audit.entries_for(GuardianNotice, [n.pk for n in notices], verb="send",
+                                   detail={"to": "leader", "reason": reason}))  # fmt: skip
+    return notices
+
+
+_ACK_SALT = "crisis.notice-ack"
+
+
+def ack_token(notice: GuardianNotice) -> str:
+    return signing.TimestampSigner(salt=_ACK_SALT).sign_object({"n": notice.pk})
+
+
+class AckRefused(Exception):
+    """The link is forged, expired, or was used already."""
+
+
+def notice_for_token(token: str) -> GuardianNotice:
+    try:
+        payload = signing.TimestampSigner(salt=_ACK_SALT).unsign_object(
+            token, max_age=timedelta(hours=settings.CRISIS_ACK_HOURS)
+        )
+        notice = GuardianNotice.objects.select_related("case__student__school").get(pk=payload["n"])
+    except (signing.BadSignature, GuardianNotice.DoesNotExist, KeyError, TypeError) as exc:
+        raise AckRefused from exc
+    if notice.acknowledged_at is not None or notice.expires_at <= timezone.now():
+        raise AckRefused
+    return notice
+
+
+def notice_acknowledge(*, token: str) -> GuardianNotice:
+    """The guardian followed the link: recorded once; the link is refused afterwards."""
+    notice = notice_for_token(token)
+    with transaction.atomic():
+        updated = GuardianNotice.objects.filter(pk=notice.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_via=NoticeVia.LINK
+        )
+        if not updated:
+            raise AckRefused
+        audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="acknowledge", detail={"via": "link"}))
+    notice.refresh_from_db()
+    return notice
+
+
+def case_block_guardian_contact(*, case: Case, reason: str, by: User) -> Case:
+    """Safeguarding: from now on alerts about this case go to the school leader, not to guardians."""
+    if reason not in BlockReason.values and reason != "":
+        raise ValueError(reason)
+    with transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(guardian_contact_blocked=reason)
+        # The reason category is recorded (it is a choice, not free text), with who set it and when.
+        audit.append(audit.entries_for(Case, [case.pk], verb="guardian_contact_block", detail={"reason": reason}))
+        return Case.objects.get(pk=case.pk)
 
 
 def case_set_status(*, case: Case, status: str, by: User) -> Case:

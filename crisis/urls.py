@@ -11,4 +11,6 @@ urlpatterns = [
     path("cases/<int:pk>/follow-up/", views.case_follow_up, name="case_follow_up"),
     path("cases/<int:pk>/status/", views.case_status, name="case_status"),
     path("cases/<int:pk>/close/", views.case_close, name="case_close"),
+    path("cases/<int:pk>/guardian-contact/", views.case_guardian_contact, name="case_guardian_contact"),
+    path("ack/<str:token>/", views.acknowledge, name="acknowledge"),
 ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crisis import selectors, services
-from crisis.forms import CloseForm, ConfirmTierForm, FollowUpForm, ReferralForm, StatusForm
+from crisis.forms import CloseForm, ConfirmTierForm, FollowUpForm, GuardianContactForm, ReferralForm, StatusForm
 from crisis.models import Case, Status
 from portal import access, audit
 from portal.views import AuthedRequest
@@ -50,6 +50,8 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "follow_up_form": FollowUpForm(),
             "status_form": StatusForm(initial={"status": case.status}),
             "close_form": CloseForm(),
+            "contact_form": GuardianContactForm(initial={"reason": case.guardian_contact_blocked}),
+            "notices": case.notices.select_related("guardian", "leader"),
             "closed": case.status == Status.CLOSED,
         },
     )
@@ -131,3 +133,29 @@ def refer(request: AuthedRequest) -> HttpResponse:
         )
         return redirect("crisis:refer")
     return render(request, "crisis/refer.html", {"form": form})
+
+
+@login_required
+@require_POST
+def case_guardian_contact(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Turn "do not contact guardians automatically" on (with a reason) or off."""
+
+    def block(case: Case, data: dict) -> None:  # type: ignore[type-arg]
+        services.case_block_guardian_contact(case=case, reason=data["reason"], by=request.user)
+
+    return _act(request, pk, GuardianContactForm, block)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
+    """The guardian's link: no login; valid once, until it expires. Shows no clinical detail."""
+    try:
+        notice = services.notice_for_token(token)
+        if request.method == "POST":
+            notice = services.notice_acknowledge(token=token)
+            return render(request, "crisis/acknowledged.html", {"notice": notice})
+    except services.AckRefused:
+        return render(request, "crisis/ack_refused.html", status=410)
+    counselor = notice.case.owner
+    return render(request, "crisis/acknowledge.html", {"notice": notice, "counselor": counselor})

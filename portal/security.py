@@ -28,7 +28,7 @@ LAST_SEEN = "_portal_last_seen"
 # the language switch, health checks and static files. Everything else (password change and turning the
 # second factor off included) waits for it. The API enforces it in portal.api_permissions.
 _OPEN_PATHS = frozenset({"/accounts/login/", "/accounts/logout/", "/accounts/2fa/", "/accounts/2fa/setup/", "/healthz"})
-_OPEN_PREFIXES = ("/language/", "/static/", "/api/")
+_OPEN_PREFIXES = ("/language/", "/static/", "/api/", "/crisis/ack/")
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -276,6 +276,9 @@ AXES_VERBOSE = False
 TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 
+# How long a guardian's "please contact the school" link stays valid (crisis notices).
+CRISIS_ACK_HOURS: int = env.int("CRISIS_ACK_HOURS", default=72)
+
 # How long an operator's enrolment code for a first authenticator stays valid.
 ENROLMENT_CODE_HOURS: int = env.int("ENROLMENT_CODE_HOURS", default=72)
 # API tokens expire; a new one needs the password (and the second factor) again.

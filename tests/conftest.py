@@ -52,6 +52,17 @@ class World:
     case_y: Case  # pending at school B
 
     @property
+    def ack_x(self) -> str:
+        """A fresh acknowledgement link token for a notice to student X's guardian."""
+        from crisis.models import GuardianNotice
+        from crisis.services import ack_token
+
+        notice = GuardianNotice.objects.create(
+            case=self.case_x, guardian=self.guardian_x, tier=2, expires_at=timezone.now() + timezone.timedelta(days=1)
+        )
+        return ack_token(notice)
+
+    @property
     def guardian_x(self) -> Guardian:
         return self.student_x.guardians.get()
 

@@ -13,6 +13,8 @@ from portal.models.org import District, School
 
 class User(AbstractUser):
     language = models.CharField(_("preferred language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    # Staff's work phone: guardians are asked to call it (crisis notices), so it is never a private number.
+    phone = models.CharField(_("work phone"), max_length=30, blank=True)
 
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("user")

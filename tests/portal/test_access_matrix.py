@@ -48,6 +48,9 @@ CASES = [
     ("crisis:case_follow_up", "post", "case_x", STAFF_A, 302),
     ("crisis:case_status", "post", "case_x", STAFF_A, 302),
     ("crisis:case_close", "post", "case_x", STAFF_A, 302),
+    ("crisis:case_guardian_contact", "post", "case_x", STAFF_A, 302),
+    ("crisis:acknowledge", "get", "ack_x", EVERYONE, 200),  # the link is the credential: no login
+    ("crisis:acknowledge", "post", "ack_x", EVERYONE, 200),
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),
@@ -131,7 +134,8 @@ def _expected(route: str, persona: str, allowed: frozenset[str], ok: int, others
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_access(world, login, case, persona):
     route, method, target, allowed, ok, *rest = case
-    kwargs = {"pk": world.obj(target).pk} if target else {}
+    obj = world.obj(target) if target else None
+    kwargs = {} if obj is None else {"token": obj} if isinstance(obj, str) else {"pk": obj.pk}
     url = reverse(route, kwargs=kwargs)
     client = login(world.users[persona])
     response = getattr(client, method)(url)

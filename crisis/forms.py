@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crisis.models import BlockReason, CloseReason, ContactType, Status, Tier
+from crisis.models import BlockReason, CloseReason, ContactType, NoticeVia, Status, Tier
 from portal.models import Student
 
 
@@ -39,6 +39,13 @@ class GuardianContactForm(forms.Form):
         choices=[("", _("Yes: tell the primary guardian"))] + [(c.value, c.label) for c in BlockReason],
         required=False,
     )
+
+
+class NoticeContactForm(forms.Form):
+    via = forms.ChoiceField(
+        label=_("Reached by"), choices=[(v.value, v.label) for v in (NoticeVia.PHONE, NoticeVia.MEETING)]
+    )
+    outcome = forms.CharField(label=_("Outcome"), max_length=1000)
 
 
 class ReferralForm(forms.Form):

@@ -209,6 +209,10 @@ class GuardianNotice(models.Model):
     expires_at = models.DateTimeField(_("link valid until"))
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_via = models.CharField(_("acknowledged through"), max_length=10, choices=NoticeVia.choices, blank=True)
+    # Unacknowledged: 0 = first channel sent, 1 = second channel tried, 2 = school leader alerted.
+    escalation = models.PositiveSmallIntegerField(_("escalation step"), default=0)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    outcome = EncryptedTextField(_("outcome"), blank=True)  # what a phone call or meeting with the family came to
 
     AUDIT_STUDENT = "case__student"
 

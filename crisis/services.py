@@ -133,11 +133,8 @@ def guardian_notify(*, case: Case, counselor: User) -> list[GuardianNotice]:
         audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="send", detail={"to": "guardian"}))
         return [notice]
     reason = case.guardian_contact_blocked or "no_primary_guardian"
-    leaders = User.objects.filter(
-        memberships__role=Role.LEADER, memberships__school=student.school, memberships__active=True, is_active=True
-    ).distinct()
     notices = []
-    for leader in leaders:
+    for leader in _leaders(student.school_id):
         notice = GuardianNotice.objects.create(case=case, leader=leader, tier=tier, expires_at=expires)
         notifications.notification_send(
             kind="leader_case_alert",
@@ -239,3 +236,84 @@ def follow_up_log(
         )
         audit.append(audit.entries_for(FollowUp, [follow_up.pk], verb="create"))
         return follow_up
+
+
+def notice_record_contact(*, notice: GuardianNotice, via: str, outcome: str, by: User) -> GuardianNotice:
+    """A counselor records a phone call or meeting with the family: that acknowledges the notice."""
+    if via not in (NoticeVia.PHONE, NoticeVia.MEETING):
+        raise ValueError(via)
+    with transaction.atomic():
+        updated = GuardianNotice.objects.filter(pk=notice.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_via=via, outcome=outcome
+        )
+        if not updated:
+            raise CaseStateError
+        audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="acknowledge", detail={"via": via}))
+        return GuardianNotice.objects.get(pk=notice.pk)
+
+
+_OTHER_CHANNELS = {"sms": ["email", "inbox"], "email": ["sms", "inbox"], "inbox": ["sms", "email"]}
+
+
+def escalate_due() -> dict[str, int]:
+    """Unacknowledged notices past CRISIS_ESCALATE_HOURS: first try the guardian's next channel, then alert
+    the school's leaders. Each step happens once (a conditional UPDATE claims it), whatever runs twice."""
+    now = timezone.now()
+    due = now - timedelta(hours=settings.CRISIS_ESCALATE_HOURS)
+    done = {"second_channel": 0, "leader": 0}
+    first = GuardianNotice.objects.filter(
+        acknowledged_at__isnull=True, guardian__isnull=False, escalation=0, sent_at__lte=due
+    ).select_related("guardian", "case__student__school", "case__owner")
+    for notice in first:
+        with transaction.atomic():
+            if not GuardianNotice.objects.filter(pk=notice.pk, escalation=0).update(escalation=1, escalated_at=now):
+                continue
+            guardian = notice.guardian
+            if guardian is None:  # excluded by the filter above
+                continue
+            notifications.notification_send(
+                kind="guardian_contact_request",
+                guardian=guardian,
+                via=_OTHER_CHANNELS[guardian.channel],
+                context=_notice_context(notice),
+                dedupe_key=f"guardian_notice:{notice.pk}:second",
+            )
+            audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="escalate", detail={"step": 1}))
+            done["second_channel"] += 1
+    second = GuardianNotice.objects.filter(
+        acknowledged_at__isnull=True, guardian__isnull=False, escalation=1, escalated_at__lte=due
+    ).select_related("case__student__school", "case__owner")
+    for notice in second:
+        with transaction.atomic():
+            if not GuardianNotice.objects.filter(pk=notice.pk, escalation=1).update(escalation=2, escalated_at=now):
+                continue
+            for leader in _leaders(notice.case.student.school_id):
+                notifications.notification_send(
+                    kind="leader_unacknowledged_alert",
+                    user=leader,
+                    via=["inbox", "email"],
+                    context={**_notice_context(notice), "case_path": reverse("crisis:case", args=[notice.case_id])},
+                    dedupe_key=f"guardian_notice:{notice.pk}:leader:{leader.pk}",
+                )
+            audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="escalate", detail={"step": 2}))
+            done["leader"] += 1
+    return done
+
+
+def _leaders(school_id: int) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__role=Role.LEADER, memberships__school_id=school_id, memberships__active=True, is_active=True
+        ).distinct()
+    )
+
+
+def _notice_context(notice: GuardianNotice) -> dict[str, Any]:
+    case, counselor = notice.case, notice.case.owner
+    return {
+        "school": case.student.school.name,
+        "student": case.student.name,
+        "counselor": (counselor.get_full_name() or counselor.get_username()) if counselor else "",
+        "phone": counselor.phone if counselor else "",
+        "ack_path": reverse("crisis:acknowledge", args=[ack_token(notice)]),
+    }

@@ -12,5 +12,6 @@ urlpatterns = [
     path("cases/<int:pk>/status/", views.case_status, name="case_status"),
     path("cases/<int:pk>/close/", views.case_close, name="case_close"),
     path("cases/<int:pk>/guardian-contact/", views.case_guardian_contact, name="case_guardian_contact"),
+    path("cases/<int:pk>/notices/<int:notice_pk>/contact/", views.notice_contact, name="notice_contact"),
     path("ack/<str:token>/", views.acknowledge, name="acknowledge"),
 ]

@@ -11,7 +11,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crisis import selectors, services
-from crisis.forms import CloseForm, ConfirmTierForm, FollowUpForm, GuardianContactForm, ReferralForm, StatusForm
+from crisis.forms import (
+    CloseForm,
+    ConfirmTierForm,
+    FollowUpForm,
+    GuardianContactForm,
+    NoticeContactForm,
+    ReferralForm,
+    StatusForm,
+)
 from crisis.models import Case, Status
 from portal import access, audit
 from portal.views import AuthedRequest
@@ -144,6 +152,25 @@ def case_guardian_contact(request: AuthedRequest, pk: int) -> HttpResponse:
         services.case_block_guardian_contact(case=case, reason=data["reason"], by=request.user)
 
     return _act(request, pk, GuardianContactForm, block)
+
+
+@login_required
+@require_POST
+def notice_contact(request: AuthedRequest, pk: int, notice_pk: int) -> HttpResponse:
+    """Record a phone call or meeting with the family (it acknowledges the notice)."""
+    case = _case(request, pk)
+    notice = access.get_or_404(case.notices.all(), pk=notice_pk)
+    form = NoticeContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.notice_record_contact(notice=notice, by=request.user, **form.cleaned_data)
+        except services.CaseStateError:
+            messages.error(request, _("This notice was acknowledged already."))
+        else:
+            messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose how you reached the family and write the outcome."))
+    return redirect("crisis:case", pk=pk)
 
 
 @never_cache

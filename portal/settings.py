@@ -180,9 +180,11 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.roster_import_apply": {"queue": "bulk"},
     "portal.tasks.delivery_send": {"queue": "alerts"},
     "portal.tasks.outbox_sweep": {"queue": "alerts"},
+    "crisis.tasks.escalate": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": env.float("OUTBOX_SWEEP_EVERY", default=60.0)},
+    "crisis-escalate": {"task": "crisis.tasks.escalate", "schedule": 15 * 60.0},
 }
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -278,6 +280,8 @@ AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 
 # How long a guardian's "please contact the school" link stays valid (crisis notices).
 CRISIS_ACK_HOURS: int = env.int("CRISIS_ACK_HOURS", default=72)
+# Unacknowledged this long: try the guardian's next channel; as long again: alert the school leader.
+CRISIS_ESCALATE_HOURS: int = env.int("CRISIS_ESCALATE_HOURS", default=24)
 
 # How long an operator's enrolment code for a first authenticator stays valid.
 ENROLMENT_CODE_HOURS: int = env.int("ENROLMENT_CODE_HOURS", default=72)

@@ -63,6 +63,14 @@ class World:
         return ack_token(notice)
 
     @property
+    def notice_x_route(self) -> dict[str, int]:
+        """URL arguments of a notice about case X (for routes nested under the case)."""
+        from crisis.models import GuardianNotice
+
+        _token = self.ack_x  # creates the notice
+        return {"pk": self.case_x.pk, "notice_pk": GuardianNotice.objects.filter(case=self.case_x).latest("id").pk}
+
+    @property
     def guardian_x(self) -> Guardian:
         return self.student_x.guardians.get()
 

@@ -49,6 +49,7 @@ CASES = [
     ("crisis:case_status", "post", "case_x", STAFF_A, 302),
     ("crisis:case_close", "post", "case_x", STAFF_A, 302),
     ("crisis:case_guardian_contact", "post", "case_x", STAFF_A, 302),
+    ("crisis:notice_contact", "post", "notice_x_route", STAFF_A, 302),
     ("crisis:acknowledge", "get", "ack_x", EVERYONE, 200),  # the link is the credential: no login
     ("crisis:acknowledge", "post", "ack_x", EVERYONE, 200),
     ("inbox", "get", None, SIGNED_IN, 200),
@@ -135,7 +136,10 @@ def _expected(route: str, persona: str, allowed: frozenset[str], ok: int, others
 def test_access(world, login, case, persona):
     route, method, target, allowed, ok, *rest = case
     obj = world.obj(target) if target else None
-    kwargs = {} if obj is None else {"token": obj} if isinstance(obj, str) else {"pk": obj.pk}
+    if obj is None or isinstance(obj, dict):
+        kwargs = obj or {}
+    else:
+        kwargs = {"token": obj} if isinstance(obj, str) else {"pk": obj.pk}
     url = reverse(route, kwargs=kwargs)
     client = login(world.users[persona])
     response = getattr(client, method)(url)

@@ -48,6 +48,12 @@ class NoticeContactForm(forms.Form):
     outcome = forms.CharField(label=_("Outcome"), max_length=1000)
 
 
+class IncidentForm(forms.Form):
+    what_happened = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    actions_taken = forms.CharField(label=_("Actions taken"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    outside_help = forms.CharField(label=_("Outside help"), required=False, max_length=1000)
+
+
 class ReferralForm(forms.Form):
     student: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
         label=_("Student"), queryset=Student.objects.none()

@@ -233,3 +233,37 @@ class GuardianNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice #{self.pk}"
+
+
+class IncidentKind(models.TextChoices):
+    MAJOR_CASE = "major_case", _("Major (tier 3) case confirmed")
+    INCIDENT = "incident", _("Incident reported by the school")
+
+
+class Incident(models.Model):
+    """What reaches the district: every tier-3 case, and any incident a school reports.
+
+    District officials see the student's name only through these.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="incidents")
+    kind = models.CharField(_("kind"), max_length=20, choices=IncidentKind.choices)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    what_happened = EncryptedTextField(_("what happened"), blank=True)
+    actions_taken = EncryptedTextField(_("actions taken"), blank=True)
+    outside_help = EncryptedTextField(_("outside help"), blank=True)
+
+    AUDIT_STUDENT = "case__student"
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-reported_at", "-id"]
+        constraints = [
+            # A tier-3 case reaches the district once, however often it is confirmed.
+            models.UniqueConstraint(fields=["case"], condition=Q(kind="major_case"), name="incident_major_case_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"incident #{self.pk}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from crisis.models import DEFAULT_FOLLOW_UP_DAYS, Case, FollowUpPolicy, Status
+from crisis.models import DEFAULT_FOLLOW_UP_DAYS, Case, FollowUpPolicy, Incident, Status
 from portal import access
 from portal.access import AnyUser
 
@@ -62,3 +62,10 @@ def high_risk_list(user: AnyUser) -> list[Row]:
 def pending_list(user: AnyUser) -> QuerySet[Case]:
     """Cases waiting for a counselor's assessment, the highest suggested tier first."""
     return cases_for(user).filter(status=Status.PENDING).order_by("-suggested_tier", "opened_at")
+
+
+def incidents_for(user: AnyUser) -> QuerySet[Incident]:
+    """The district's view: reported incidents and tier-3 cases, newest first, with names."""
+    return access.scope_reported(Incident.objects.all(), user, student_path="case__student").select_related(
+        "case__student__school", "case__student__classroom", "reported_by", "case"
+    )

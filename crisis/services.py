@@ -18,6 +18,8 @@ from crisis.models import (
     CloseReason,
     FollowUp,
     GuardianNotice,
+    Incident,
+    IncidentKind,
     NoticeVia,
     Referral,
     Source,
@@ -103,7 +105,21 @@ def case_confirm_tier(*, case: Case, tier: int, by: User) -> Case:
         audit.append(audit.entries_for(Case, [case.pk], verb="confirm_tier", detail={"tier": tier}))
         if tier >= Tier.SEVERE and not case.notices.filter(tier__gte=tier).exists():
             guardian_notify(case=case, counselor=by)
+        if tier == Tier.MAJOR and not case.incidents.filter(kind=IncidentKind.MAJOR_CASE).exists():
+            incident = Incident.objects.create(case=case, kind=IncidentKind.MAJOR_CASE, reported_by=by)
+            audit.append(audit.entries_for(Incident, [incident.pk], verb="create", detail={"kind": "major_case"}))
         return case
+
+
+def incident_report(*, case: Case, by: User, what_happened: str, actions_taken: str, outside_help: str) -> Incident:
+    """A school reports an incident to the district (which then sees the student's name)."""
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            case=case, kind=IncidentKind.INCIDENT, reported_by=by, what_happened=what_happened,
+            actions_taken=actions_taken, outside_help=outside_help,
+        )  # fmt: skip
+        audit.append(audit.entries_for(Incident, [incident.pk], verb="create", detail={"kind": "incident"}))
+        return incident
 
 
 def guardian_notify(*, case: Case, counselor: User) -> list[GuardianNotice]:

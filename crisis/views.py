@@ -16,11 +16,12 @@ from crisis.forms import (
     ConfirmTierForm,
     FollowUpForm,
     GuardianContactForm,
+    IncidentForm,
     NoticeContactForm,
     ReferralForm,
     StatusForm,
 )
-from crisis.models import Case, Status
+from crisis.models import Case, Incident, Status
 from portal import access, audit
 from portal.views import AuthedRequest
 
@@ -58,6 +59,7 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "follow_up_form": FollowUpForm(),
             "status_form": StatusForm(initial={"status": case.status}),
             "close_form": CloseForm(),
+            "incident_form": IncidentForm(),
             "contact_form": GuardianContactForm(initial={"reason": case.guardian_contact_blocked}),
             "notices": case.notices.select_related("guardian", "leader"),
             "closed": case.status == Status.CLOSED,
@@ -186,3 +188,23 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "crisis/ack_refused.html", status=410)
     counselor = notice.case.owner
     return render(request, "crisis/acknowledge.html", {"notice": notice, "counselor": counselor})
+
+
+@login_required
+@never_cache
+def incidents(request: AuthedRequest) -> HttpResponse:
+    """Incidents and major cases reported to the district (officials), or by the school (its staff)."""
+    roles = access.roles_of(request.user)
+    access.require(roles.is_official or bool(roles.schools_with(*access.SCHOOL_STAFF)))
+    rows = list(selectors.incidents_for(request.user)[:200])
+    audit.record_rows(Incident, [row.pk for row in rows], verb="view", detail={"via": "list"})
+    return render(request, "crisis/incidents.html", {"incidents": rows})
+
+
+@login_required
+@require_POST
+def case_incident(request: AuthedRequest, pk: int) -> HttpResponse:
+    def report(case: Case, data: dict) -> None:  # type: ignore[type-arg]
+        services.incident_report(case=case, by=request.user, **data)
+
+    return _act(request, pk, IncidentForm, report)

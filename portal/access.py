@@ -164,6 +164,18 @@ def scope_clinical(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
     return qs.filter(**{f"{student_path}__school_id__in": roles_of(user).schools_with(*SCHOOL_STAFF)})
 
 
+def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> QuerySet[M]:
+    """What schools reported to the district (crisis incidents): that district's officials, and the
+    reporting school's leaders and counselors."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    roles = roles_of(user)
+    return qs.filter(
+        Q(**{f"{student_path}__school__district_id__in": roles.district_ids})
+        | Q(**{f"{student_path}__school_id__in": roles.schools_with(*SCHOOL_STAFF)})
+    )
+
+
 def referral_students(user: AnyUser) -> QuerySet[Student]:
     """Whom a class teacher may refer: the students of the classes they teach (school staff: their school's)."""
     return scope_students(Student.objects.all(), user).filter(status="active")

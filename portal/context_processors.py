@@ -27,6 +27,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if kind in ("staff", "teacher"):
         items.append((reverse("crisis:refer"), _("Refer a student")))
     items.append((reverse("inbox"), _("Inbox")))
+    if kind == "official":
+        items.append((reverse("crisis:incidents"), _("Incidents")))
     if kind in ("staff", "official"):
         items.append((reverse("api-docs"), _("API")))
     current = request.path

@@ -41,6 +41,8 @@ CASES = [
     ("crisis:ledger", "get", None, IMPORTERS, 200),
     ("crisis:refer", "get", None, IMPORTERS | {"teacher_a"}, 200),
     ("crisis:refer", "post", None, IMPORTERS | {"teacher_a"}, 200),  # an empty form comes back with errors
+    ("crisis:incidents", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("crisis:case_incident", "post", "case_x", STAFF_A, 302),
     ("crisis:case", "get", "case_x", STAFF_A, 200),
     ("crisis:case", "get", "case_y", {"counselor_b"}, 200),
     ("crisis:case_confirm", "post", "case_x", STAFF_A, 302),

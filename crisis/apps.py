@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CrisisConfig(AppConfig):
     name = "crisis"
     verbose_name = _("Crisis register")
+
+    def ready(self) -> None:
+        from crisis import demo
+        from portal import demo as portal_demo
+
+        portal_demo.SEEDERS.append(demo.seed)

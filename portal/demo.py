@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -94,6 +95,17 @@ def _user(username: str, first_name: str, *, language: str = "zh-hans") -> User:
     return user
 
 
+# Other apps add their part of the demo (portal imports no app): see e.g. crisis/apps.py.
+SEEDERS: list[Callable[[DemoWorld], None]] = []
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    school_a: School
+    counselor_a: User
+    teacher: User
+
+
 def seed_demo() -> list[DemoLogin]:
     if settings.PRODUCTION:
         raise RuntimeError("the demo district is never loaded in production")
@@ -153,6 +165,10 @@ def seed_demo() -> list[DemoLogin]:
         # Staff need a second factor; the demo's share a pre-enrolled authenticator (README).
         for staff in (official, leader, counselor_a, counselor_b, teacher):
             second_factor.demo_device_ensure(user=staff)
+        User.objects.filter(pk=counselor_a.pk, phone="").update(phone="0412-555-0101")
+        counselor_a.refresh_from_db()
+    for seed in SEEDERS:
+        seed(DemoWorld(a, counselor_a, teacher))
 
     return [
         DemoLogin("official", str(Role.OFFICIAL.label), district.name),

@@ -36,6 +36,14 @@ def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settin
             response = client.post(response.request["PATH_INFO"], {"code": code, "next": "/"}, follow=True)
             html = response.content.decode()
         assert f"<h1>{heading}</h1>" in html, username
+    # The demo ledger: two students on the high-risk list, one referral waiting, after two runs.
+    from crisis import selectors
+    from crisis.models import Case, FollowUp
+
+    counselor = User.objects.get(username="counselor-a")
+    assert [row.case.confirmed_tier for row in selectors.high_risk_list(counselor)] == [3, 2]
+    assert selectors.pending_list(counselor).count() == 1
+    assert (Case.objects.count(), FollowUp.objects.count()) == (3, 2)
     # The demo parent sees exactly one child, who sits in the demo teacher's class.
     child = Student.objects.visible_to(User.objects.get(username="parent")).get()
     assert child.classroom.class_teacher.username == "teacher"

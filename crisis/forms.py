@@ -54,6 +54,33 @@ class IncidentForm(forms.Form):
     outside_help = forms.CharField(label=_("Outside help"), required=False, max_length=1000)
 
 
+class PlanForm(forms.Form):
+    version = forms.CharField(label=_("Version"), max_length=20)
+    adopted_on = forms.DateField(label=_("Adopted on"), widget=forms.DateInput(attrs={"type": "date"}))
+    document = forms.FileField(label=_("Document"), help_text=_("PDF or Word, up to 10 MB."))
+
+    def clean_document(self):  # type: ignore[no-untyped-def]
+        from crisis.services import PLAN_EXTENSIONS, PLAN_MAX_BYTES
+
+        document = self.cleaned_data["document"]
+        if not document.name.lower().endswith(PLAN_EXTENSIONS) or document.size > PLAN_MAX_BYTES:
+            raise forms.ValidationError(_("Upload a PDF or Word document of at most 10 MB."))
+        return document
+
+
+class DrillForm(forms.Form):
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
+    scenario = forms.CharField(label=_("Scenario"), max_length=200)
+    participants = forms.IntegerField(label=_("Participants"), min_value=1, max_value=10000)
+    lessons = forms.CharField(label=_("Lessons learned"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_held_on(self):  # type: ignore[no-untyped-def]
+        held_on = self.cleaned_data["held_on"]
+        if held_on > timezone.localdate():
+            raise forms.ValidationError(_("A drill cannot be recorded before it is held."))
+        return held_on
+
+
 class ReferralForm(forms.Form):
     student: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
         label=_("Student"), queryset=Student.objects.none()

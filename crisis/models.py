@@ -267,3 +267,43 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"incident #{self.pk}"
+
+
+class EmergencyPlan(models.Model):
+    """A school's emergency plan (应急预案): each new version is a new row; the newest one counts."""
+
+    school = models.ForeignKey("portal.School", on_delete=models.CASCADE, related_name="emergency_plans")
+    version = models.CharField(_("version"), max_length=20)
+    adopted_on = models.DateField(_("adopted on"))
+    document = models.FileField(_("document"), upload_to="emergency-plans/%Y/")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("emergency plan")
+        verbose_name_plural = _("emergency plans")
+        ordering = ["-adopted_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["school", "version"], name="emergency_plan_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.school} {self.version}"
+
+
+class Drill(models.Model):
+    """A crisis drill (定期演练) a school held."""
+
+    school = models.ForeignKey("portal.School", on_delete=models.CASCADE, related_name="drills")
+    held_on = models.DateField(_("held on"))
+    scenario = models.CharField(_("scenario"), max_length=200)
+    participants = models.PositiveIntegerField(_("participants"))
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("drill")
+        verbose_name_plural = _("drills")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["school", "-held_on"], name="drill_school_date")]  # drills this term
+
+    def __str__(self) -> str:
+        return f"{self.school} {self.held_on}"

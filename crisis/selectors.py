@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from crisis.models import DEFAULT_FOLLOW_UP_DAYS, Case, FollowUpPolicy, Incident, Status
+from crisis.models import DEFAULT_FOLLOW_UP_DAYS, Case, Drill, EmergencyPlan, FollowUpPolicy, Incident, Status
 from portal import access
 from portal.access import AnyUser
+from portal.models import School, Term
 
 
 def cases_for(user: AnyUser) -> QuerySet[Case]:
@@ -69,3 +70,37 @@ def incidents_for(user: AnyUser) -> QuerySet[Incident]:
     return access.scope_reported(Incident.objects.all(), user, student_path="case__student").select_related(
         "case__student__school", "case__student__classroom", "reported_by", "case"
     )
+
+
+@dataclass
+class Preparedness:
+    school: School
+    plan: EmergencyPlan | None
+    last_drill: dt.date | None
+    drilled_this_term: bool
+
+
+def current_term(district_id: int) -> Term | None:
+    today = timezone.localdate()
+    return Term.objects.filter(school_year__district_id=district_id, start__lte=today).order_by("-start").first()
+
+
+def preparedness(user: AnyUser) -> list[Preparedness]:
+    """Each visible school's newest emergency plan and last drill, and whether it drilled this term.
+
+    Four queries whatever the number of schools: schools, plans, drills, terms.
+    """
+    schools = list(access.scope_schools(School.objects.all(), user).order_by("name"))
+    ids = [s.pk for s in schools]
+    plans: dict[int, EmergencyPlan] = {}
+    for plan in EmergencyPlan.objects.filter(school_id__in=ids).order_by("school_id", "-adopted_on", "-id"):
+        plans.setdefault(plan.school_id, plan)
+    last = dict(Drill.objects.filter(school_id__in=ids).values("school_id").annotate(d=Max("held_on")).values_list(
+        "school_id", "d"))  # fmt: skip
+    terms = {d: current_term(d) for d in {s.district_id for s in schools}}
+    rows = []
+    for school in schools:
+        term = terms[school.district_id]
+        drilled = bool(term and last.get(school.pk) and last[school.pk] >= term.start)
+        rows.append(Preparedness(school, plans.get(school.pk), last.get(school.pk), drilled))
+    return rows

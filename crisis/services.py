@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,8 @@ from crisis.models import (
     BlockReason,
     Case,
     CloseReason,
+    Drill,
+    EmergencyPlan,
     FollowUp,
     GuardianNotice,
     Incident,
@@ -27,7 +30,7 @@ from crisis.models import (
     Tier,
 )
 from portal import audit, notifications
-from portal.models import Role, Student, StudentGuardian, User
+from portal.models import Role, School, Student, StudentGuardian, User
 
 
 class CaseStateError(Exception):
@@ -333,3 +336,26 @@ def _notice_context(notice: GuardianNotice) -> dict[str, Any]:
         "phone": counselor.phone if counselor else "",
         "ack_path": reverse("crisis:acknowledge", args=[ack_token(notice)]),
     }
+
+
+PLAN_EXTENSIONS = (".pdf", ".doc", ".docx", ".odt")
+PLAN_MAX_BYTES = 10 * 1024 * 1024
+
+
+def plan_upload(
+    *, school: School, version: str, adopted_on: dt.date, document: UploadedFile, by: User
+) -> EmergencyPlan:
+    with transaction.atomic():
+        plan = EmergencyPlan.objects.create(
+            school=school, version=version, adopted_on=adopted_on, document=document, uploaded_by=by
+        )
+        audit.append([audit.Entry("emergencyplan.create", "crisis.emergencyplan", plan.pk, school_id=school.pk)])
+        return plan
+
+
+def drill_record(
+    *, school: School, held_on: dt.date, scenario: str, participants: int, lessons: str, by: User
+) -> Drill:
+    return Drill.objects.create(
+        school=school, held_on=held_on, scenario=scenario, participants=participants, lessons=lessons, recorded_by=by
+    )

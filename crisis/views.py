@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,15 +14,18 @@ from crisis import selectors, services
 from crisis.forms import (
     CloseForm,
     ConfirmTierForm,
+    DrillForm,
     FollowUpForm,
     GuardianContactForm,
     IncidentForm,
     NoticeContactForm,
+    PlanForm,
     ReferralForm,
     StatusForm,
 )
-from crisis.models import Case, Incident, Status
+from crisis.models import Case, EmergencyPlan, Incident, Status
 from portal import access, audit
+from portal.models import School
 from portal.views import AuthedRequest
 
 
@@ -208,3 +211,46 @@ def case_incident(request: AuthedRequest, pk: int) -> HttpResponse:
         services.incident_report(case=case, by=request.user, **data)
 
     return _act(request, pk, IncidentForm, report)
+
+
+def _own_school(request: AuthedRequest) -> School:
+    schools = access.roles_of(request.user).schools_with(*access.SCHOOL_STAFF)
+    access.require(bool(schools))
+    return School.objects.filter(pk__in=schools).order_by("name").first()  # type: ignore[return-value]
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preparedness(request: AuthedRequest) -> HttpResponse:
+    """Emergency plans and drills: a school keeps its own; the district sees who has not drilled this term."""
+    roles = access.roles_of(request.user)
+    access.require(roles.is_official or bool(roles.schools_with(*access.SCHOOL_STAFF)))
+    is_staff = bool(roles.schools_with(*access.SCHOOL_STAFF))
+    plan_form = PlanForm(request.POST or None, request.FILES or None) if "version" in request.POST else PlanForm()
+    drill_form = DrillForm(request.POST or None) if "scenario" in request.POST else DrillForm()
+    if request.method == "POST":
+        school = _own_school(request)
+        if "version" in request.POST and plan_form.is_valid():
+            services.plan_upload(school=school, by=request.user, **plan_form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("crisis:preparedness")
+        if "scenario" in request.POST and drill_form.is_valid():
+            services.drill_record(school=school, by=request.user, **drill_form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("crisis:preparedness")
+    return render(
+        request,
+        "crisis/preparedness.html",
+        {"rows": selectors.preparedness(request.user), "is_staff": is_staff, "plan_form": plan_form,
+         "drill_form": drill_form},
+    )  # fmt: skip
+
+
+@login_required
+def plan_download(request: AuthedRequest, pk: int) -> FileResponse:
+    visible = access.scope_schools(School.objects.all(), request.user).values("pk")
+    roles = access.roles_of(request.user)
+    access.require(roles.is_official or bool(roles.schools_with(*access.SCHOOL_STAFF)))
+    plan = access.get_or_404(EmergencyPlan.objects.filter(school__in=visible), pk=pk)
+    return FileResponse(plan.document.open("rb"), as_attachment=True, filename=plan.document.name.rsplit("/", 1)[-1])

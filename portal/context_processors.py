@@ -30,6 +30,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if kind == "official":
         items.append((reverse("crisis:incidents"), _("Incidents")))
     if kind in ("staff", "official"):
+        items.append((reverse("crisis:preparedness"), _("Plans and drills")))
+    if kind in ("staff", "official"):
         items.append((reverse("api-docs"), _("API")))
     current = request.path
     return {"nav": [{"url": url, "label": label, "current": url == current} for url, label in items]}

@@ -128,6 +128,9 @@ USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 
+# Uploaded documents (emergency plans): never served directly, only through views that check access.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media-not-served/"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {

@@ -71,6 +71,18 @@ class World:
         return {"pk": self.case_x.pk, "notice_pk": GuardianNotice.objects.filter(case=self.case_x).latest("id").pk}
 
     @property
+    def plan_a(self):  # type: ignore[no-untyped-def]
+        """School A's emergency plan (a small PDF)."""
+        from django.core.files.base import ContentFile
+
+        from crisis.models import EmergencyPlan
+
+        return EmergencyPlan.objects.create(
+            school=self.school_a, version="2026-1", adopted_on=timezone.localdate(),
+            document=ContentFile(b"%PDF-1.4 plan", name="plan.pdf"), uploaded_by=self.users["leader_a"],
+        )  # fmt: skip
+
+    @property
     def guardian_x(self) -> Guardian:
         return self.student_x.guardians.get()
 
@@ -80,6 +92,11 @@ class World:
 
     def obj(self, key: str):  # type: ignore[no-untyped-def]
         return getattr(self, key)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

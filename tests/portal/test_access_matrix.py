@@ -42,6 +42,9 @@ CASES = [
     ("crisis:refer", "get", None, IMPORTERS | {"teacher_a"}, 200),
     ("crisis:refer", "post", None, IMPORTERS | {"teacher_a"}, 200),  # an empty form comes back with errors
     ("crisis:incidents", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("crisis:preparedness", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("crisis:preparedness", "post", None, IMPORTERS, 200),  # an empty form comes back as the page
+    ("crisis:plan_download", "get", "plan_a", STAFF_A | {"official_a"}, 200),
     ("crisis:case_incident", "post", "case_x", STAFF_A, 302),
     ("crisis:case", "get", "case_x", STAFF_A, 200),
     ("crisis:case", "get", "case_y", {"counselor_b"}, 200),

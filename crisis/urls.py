@@ -6,6 +6,7 @@ app_name = "crisis"
 urlpatterns = [
     path("", views.ledger, name="ledger"),
     path("refer/", views.refer, name="refer"),
+    path("export.xlsx", views.ledger_export, name="ledger_export"),
     path("incidents/", views.incidents, name="incidents"),
     path("preparedness/", views.preparedness, name="preparedness"),
     path("plans/<int:pk>/download/", views.plan_download, name="plan_download"),

@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from openpyxl import Workbook
 
 from crisis import selectors, services
 from crisis.forms import (
@@ -254,3 +256,30 @@ def plan_download(request: AuthedRequest, pk: int) -> FileResponse:
     access.require(roles.is_official or bool(roles.schools_with(*access.SCHOOL_STAFF)))
     plan = access.get_or_404(EmergencyPlan.objects.filter(school__in=visible), pk=pk)
     return FileResponse(plan.document.open("rb"), as_attachment=True, filename=plan.document.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@never_cache
+def ledger_export(request: AuthedRequest) -> HttpResponse:
+    """The school's own ledger as XLSX: open cases with tier, status, owner and follow-up dates (no notes)."""
+    access.require(bool(access.roles_of(request.user).schools_with(*access.SCHOOL_STAFF)))
+    cases = list(selectors.cases_for(request.user).exclude(status=Status.CLOSED).order_by("student__classroom__grade"))
+    due = {row.case.pk: row for row in selectors.high_risk_list(request.user)}
+    audit.record_rows(Case, [case.pk for case in cases], verb="export", detail={"format": "xlsx"})
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Crisis register"))
+    sheet.append([_("School"), _("Class"), _("Student number"), _("Student"), _("Tier"), _("Status"), _("Source"),
+                  _("Owner"), _("Opened at"), _("Last contact"), _("Next follow-up")])  # fmt: skip
+    for case in cases:
+        row = due.get(case.pk)
+        tier = case.get_confirmed_tier_display() if case.confirmed_tier else case.get_suggested_tier_display()
+        sheet.append([
+            case.student.school.name, str(case.student.classroom), case.student.student_number, case.student.name,
+            str(tier), str(case.get_status_display()), str(case.get_source_display()),
+            (case.owner.get_full_name() or case.owner.username) if case.owner else "",
+            timezone.localtime(case.opened_at).date(), row.last_contact if row else None, row.next_due if row else None,
+        ])  # fmt: skip
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="crisis-register.xlsx"'
+    workbook.save(response)
+    return response

@@ -183,3 +183,15 @@ def test_the_high_risk_list_page_runs_a_constant_number_of_queries(world, login)
                             source="teacher")  # fmt: skip
     # session, user, device, roles (2), the cases with their last contact, district policies, pending cases
     assert queries() == few == 8
+
+
+def test_the_ledger_exports_to_xlsx_with_the_schools_cases_only(world, login):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = login(world.users["counselor_a"]).get(reverse("crisis:ledger_export"))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][3] == "学生" and [r[3] for r in rows[1:]] == ["Xiao X"]  # not school B's Xiao Y
+    assert AuditEvent.objects.filter(action="case.export", object_id=str(world.case_x.pk)).count() == 1

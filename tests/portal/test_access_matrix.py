@@ -39,6 +39,7 @@ CASES = [
     ("roster_import_detail", "post", "import_b", {"counselor_b"}, 302),
     ("roster_template", "get", None, IMPORTERS, 200),
     ("crisis:ledger", "get", None, IMPORTERS, 200),
+    ("crisis:ledger_export", "get", None, IMPORTERS, 200),
     ("crisis:refer", "get", None, IMPORTERS | {"teacher_a"}, 200),
     ("crisis:refer", "post", None, IMPORTERS | {"teacher_a"}, 200),  # an empty form comes back with errors
     ("crisis:incidents", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),

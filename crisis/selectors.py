@@ -37,11 +37,16 @@ def high_risk_list(user: AnyUser) -> list[Row]:
 
     Three queries whatever the length: the cases with their last contact, and the districts' policies.
     """
+    return follow_up_rows(cases_for(user))
+
+
+def follow_up_rows(cases_qs: QuerySet[Case]) -> list[Row]:
+    """Open, assessed tier 2-3 cases of a queryset with their last contact and next follow-up due."""
     today = timezone.localdate()
     cases = list(
-        cases_for(user)
-        .filter(confirmed_tier__gte=2)
+        cases_qs.filter(confirmed_tier__gte=2)
         .exclude(status__in=[Status.CLOSED, Status.PENDING])
+        .select_related("student__school", "student__classroom", "owner")
         .annotate(last_contact=Max("follow_ups__date"))
     )
     policies = _follow_up_days({c.student.school.district_id for c in cases})

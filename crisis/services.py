@@ -359,3 +359,27 @@ def drill_record(
     return Drill.objects.create(
         school=school, held_on=held_on, scenario=scenario, participants=participants, lessons=lessons, recorded_by=by
     )
+
+
+def overdue_follow_ups_flag() -> int:
+    """Tell each overdue case's owner (or, with no owner, the school's leaders) once per missed due date."""
+    from crisis.selectors import follow_up_rows
+
+    flagged = 0
+    for row in follow_up_rows(Case.objects.all()):
+        if not row.overdue_days:
+            continue
+        case = row.case
+        recipients = [case.owner] if case.owner and case.owner.is_active else _leaders(case.student.school_id)
+        with transaction.atomic():
+            for user in recipients:
+                sent = notifications.notification_send(
+                    kind="follow_up_overdue",
+                    user=user,
+                    via=["inbox", "email"],
+                    context={"school": case.student.school.name, "student": case.student.name,
+                             "due": row.next_due.isoformat(), "case_path": reverse("crisis:case", args=[case.pk])},
+                    dedupe_key=f"follow_up_overdue:{case.pk}:{row.next_due.isoformat()}:{user.pk}",
+                )  # fmt: skip
+                flagged += sent is not None
+    return flagged

@@ -70,3 +70,17 @@ def test_a_phone_call_recorded_by_hand_acknowledges_the_notice(world, login):
     notice.refresh_from_db()
     assert (notice.acknowledged_via, notice.outcome) == ("phone", "母亲已知晓，周五来校面谈")
     assert "周五来校面谈" in client.get(reverse("crisis:case", args=[world.case_x.pk])).content.decode()
+
+
+def test_an_overdue_follow_up_is_flagged_to_the_owner_once(world, django_capture_on_commit_callbacks):
+    from crisis.models import Case
+
+    Case.objects.filter(pk=world.case_x.pk).update(confirmed_at=timezone.now() - dt.timedelta(days=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.overdue_follow_ups_flag() == 1
+        assert services.overdue_follow_ups_flag() == 0  # once per missed due date
+    [message] = InboxMessage.objects.filter(user=world.users["counselor_a"]).exclude(pk=world.inbox_a.pk)
+    assert "Xiao X" in message.subject
+    services.follow_up_log(case=world.case_x, by=world.users["counselor_a"], date=timezone.localdate(),
+                           contact_type="talk", summary="x")  # fmt: skip
+    assert services.overdue_follow_ups_flag() == 0

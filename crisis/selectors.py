@@ -35,7 +35,7 @@ def _follow_up_days(district_ids: set[int]) -> dict[tuple[int, int], int]:
 def high_risk_list(user: AnyUser) -> list[Row]:
     """The school's high-risk list (高危学生名单): open tier 2-3 cases, most overdue first.
 
-    Three queries whatever the length: the cases with their last contact, and the districts' policies.
+    Two queries whatever the length: the cases with their last contact, and the districts' policies.
     """
     return follow_up_rows(cases_for(user))
 

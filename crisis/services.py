@@ -135,12 +135,7 @@ def guardian_notify(*, case: Case, counselor: User) -> list[GuardianNotice]:
     tier = case.confirmed_tier or case.suggested_tier
     expires = timezone.now() + timedelta(hours=settings.CRISIS_ACK_HOURS)
     link = StudentGuardian.objects.filter(student=student, is_primary=True).select_related("guardian").first()
-    context = {
-        "school": student.school.name,
-        "student": student.name,
-        "counselor": counselor.get_full_name() or counselor.get_username(),
-        "phone": counselor.phone,
-    }
+    context = _contact_context(case, counselor)
     if link is not None and not case.guardian_contact_blocked:
         notice = GuardianNotice.objects.create(case=case, guardian=link.guardian, tier=tier, expires_at=expires)
         notifications.notification_send(
@@ -327,13 +322,19 @@ def _leaders(school_id: int) -> list[User]:
     )
 
 
-def _notice_context(notice: GuardianNotice) -> dict[str, Any]:
-    case, counselor = notice.case, notice.case.owner
+def _contact_context(case: Case, counselor: User | None) -> dict[str, Any]:
+    """What a message about a case may say: school, student, counselor and work phone. Nothing clinical."""
     return {
         "school": case.student.school.name,
         "student": case.student.name,
         "counselor": (counselor.get_full_name() or counselor.get_username()) if counselor else "",
         "phone": counselor.phone if counselor else "",
+    }
+
+
+def _notice_context(notice: GuardianNotice) -> dict[str, Any]:
+    return {
+        **_contact_context(notice.case, notice.case.owner),
         "ack_path": reverse("crisis:acknowledge", args=[ack_token(notice)]),
     }
 

@@ -38,7 +38,7 @@ def _case(request: AuthedRequest, pk: int) -> Case:
 @login_required
 @never_cache
 def ledger(request: AuthedRequest) -> HttpResponse:
-    access.require(bool(access.roles_of(request.user).schools_with(*access.SCHOOL_STAFF)))
+    access.require(access.is_school_staff(request.user))
     return render(
         request,
         "crisis/ledger.html",
@@ -199,8 +199,7 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 def incidents(request: AuthedRequest) -> HttpResponse:
     """Incidents and major cases reported to the district (officials), or by the school (its staff)."""
-    roles = access.roles_of(request.user)
-    access.require(roles.is_official or bool(roles.schools_with(*access.SCHOOL_STAFF)))
+    access.require(access.sees_district_reports(request.user))
     rows = list(selectors.incidents_for(request.user)[:200])
     audit.record_rows(Incident, [row.pk for row in rows], verb="view", detail={"via": "list"})
     return render(request, "crisis/incidents.html", {"incidents": rows})
@@ -216,7 +215,7 @@ def case_incident(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _own_school(request: AuthedRequest) -> School:
-    schools = access.roles_of(request.user).schools_with(*access.SCHOOL_STAFF)
+    schools = access.roles_of(request.user).staff_school_ids
     access.require(bool(schools))
     return School.objects.filter(pk__in=schools).order_by("name").first()  # type: ignore[return-value]
 
@@ -226,9 +225,8 @@ def _own_school(request: AuthedRequest) -> School:
 @require_http_methods(["GET", "POST"])
 def preparedness(request: AuthedRequest) -> HttpResponse:
     """Emergency plans and drills: a school keeps its own; the district sees who has not drilled this term."""
-    roles = access.roles_of(request.user)
-    access.require(roles.is_official or bool(roles.schools_with(*access.SCHOOL_STAFF)))
-    is_staff = bool(roles.schools_with(*access.SCHOOL_STAFF))
+    access.require(access.sees_district_reports(request.user))
+    is_staff = access.is_school_staff(request.user)
     plan_form = PlanForm(request.POST or None, request.FILES or None) if "version" in request.POST else PlanForm()
     drill_form = DrillForm(request.POST or None) if "scenario" in request.POST else DrillForm()
     if request.method == "POST":
@@ -251,9 +249,8 @@ def preparedness(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def plan_download(request: AuthedRequest, pk: int) -> FileResponse:
+    access.require(access.sees_district_reports(request.user))
     visible = access.scope_schools(School.objects.all(), request.user).values("pk")
-    roles = access.roles_of(request.user)
-    access.require(roles.is_official or bool(roles.schools_with(*access.SCHOOL_STAFF)))
     plan = access.get_or_404(EmergencyPlan.objects.filter(school__in=visible), pk=pk)
     return FileResponse(plan.document.open("rb"), as_attachment=True, filename=plan.document.name.rsplit("/", 1)[-1])
 
@@ -262,7 +259,7 @@ def plan_download(request: AuthedRequest, pk: int) -> FileResponse:
 @never_cache
 def ledger_export(request: AuthedRequest) -> HttpResponse:
     """The school's own ledger as XLSX: open cases with tier, status, owner and follow-up dates (no notes)."""
-    access.require(bool(access.roles_of(request.user).schools_with(*access.SCHOOL_STAFF)))
+    access.require(access.is_school_staff(request.user))
     cases = list(selectors.cases_for(request.user).exclude(status=Status.CLOSED).order_by("student__classroom__grade"))
     due = {row.case.pk: row for row in selectors.high_risk_list(request.user)}
     audit.record_rows(Case, [case.pk for case in cases], verb="export", detail={"format": "xlsx"})

@@ -53,6 +53,11 @@ class Roles:
         return frozenset(school for school, held in self.school_roles.items() if held & set(roles))
 
     @property
+    def staff_school_ids(self) -> frozenset[int]:
+        """Schools where the user is a leader or counselor: they see the school's records."""
+        return self.schools_with(*SCHOOL_STAFF)
+
+    @property
     def is_official(self) -> bool:
         return bool(self.district_ids)
 
@@ -105,7 +110,7 @@ def scope_students(qs: QuerySet[Student], user: AnyUser) -> QuerySet[Student]:
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     roles = roles_of(user)
-    condition = Q(school_id__in=roles.schools_with(*SCHOOL_STAFF))
+    condition = Q(school_id__in=roles.staff_school_ids)
     teacher_schools = roles.schools_with(Role.TEACHER)
     if teacher_schools:
         condition |= Q(classroom__class_teacher=user, school_id__in=teacher_schools)
@@ -133,7 +138,7 @@ def scope_classrooms(qs: QuerySet[Classroom], user: AnyUser) -> QuerySet[Classro
     if _is_platform_admin(user):
         return qs
     roles = roles_of(user)
-    condition = Q(school_id__in=roles.schools_with(*SCHOOL_STAFF))
+    condition = Q(school_id__in=roles.staff_school_ids)
     teacher_schools = roles.schools_with(Role.TEACHER)
     if teacher_schools:
         condition |= Q(class_teacher=user, school_id__in=teacher_schools)
@@ -147,7 +152,7 @@ def scope_guardians(qs: QuerySet[Guardian], user: AnyUser) -> QuerySet[Guardian]
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     roles = roles_of(user)
-    condition = Q(school_id__in=roles.schools_with(*SCHOOL_STAFF)) | Q(user=user)
+    condition = Q(school_id__in=roles.staff_school_ids) | Q(user=user)
     teacher_schools = roles.schools_with(Role.TEACHER)
     if teacher_schools:
         taught = Student.objects.filter(classroom__class_teacher=user, school_id__in=teacher_schools)
@@ -161,7 +166,7 @@ def scope_clinical(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
     through what a school reports to them (not yet). Platform operators hold no clinical access either."""
     if not user.is_authenticated or not user.is_active:
         return qs.none()
-    return qs.filter(**{f"{student_path}__school_id__in": roles_of(user).schools_with(*SCHOOL_STAFF)})
+    return qs.filter(**{f"{student_path}__school_id__in": roles_of(user).staff_school_ids})
 
 
 def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> QuerySet[M]:
@@ -172,7 +177,7 @@ def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
     roles = roles_of(user)
     return qs.filter(
         Q(**{f"{student_path}__school__district_id__in": roles.district_ids})
-        | Q(**{f"{student_path}__school_id__in": roles.schools_with(*SCHOOL_STAFF)})
+        | Q(**{f"{student_path}__school_id__in": roles.staff_school_ids})
     )
 
 
@@ -194,11 +199,17 @@ def scope_inbox(qs: QuerySet[InboxMessage], user: AnyUser) -> QuerySet[InboxMess
 
 def roster_schools(user: AnyUser) -> frozenset[int]:
     """Schools whose roster this user may import: its leaders and counselors."""
-    return roles_of(user).schools_with(*SCHOOL_STAFF)
+    return roles_of(user).staff_school_ids
 
 
-def can_import_roster(user: AnyUser, school: School) -> bool:
-    return school.pk in roster_schools(user)
+def is_school_staff(user: AnyUser) -> bool:
+    return bool(roles_of(user).staff_school_ids)
+
+
+def sees_district_reports(user: AnyUser) -> bool:
+    """Crisis incidents, plans and drills: the district's officials and the schools' own staff."""
+    roles = roles_of(user)
+    return roles.is_official or bool(roles.staff_school_ids)
 
 
 def can_read_access_log(user: AnyUser, student: Student) -> bool:
@@ -225,7 +236,7 @@ def home_kind(user: AnyUser) -> str:
     roles = roles_of(user)
     if roles.is_official:
         return "official"
-    if roles.schools_with(*SCHOOL_STAFF):
+    if roles.staff_school_ids:
         return "staff"
     if roles.schools_with(Role.TEACHER):
         return "teacher"

@@ -11,3 +11,8 @@ class CrisisConfig(AppConfig):
         from portal import demo as portal_demo
 
         portal_demo.SEEDERS.append(demo.seed)
+
+        from crisis import services
+        from portal.signals import student_transferred
+
+        student_transferred.connect(services.case_follow_transfer, dispatch_uid="crisis.case_follow_transfer")

@@ -3,8 +3,10 @@
 from django.utils import timezone
 
 from crisis import services
-from portal.demo import DemoWorld
-from portal.models import Student
+from crisis.models import CaseUserObjectPermission, Incident, IncidentKind
+from portal import second_factor
+from portal.demo import DemoWorld, demo_user
+from portal.models import Membership, Role, Student
 
 
 def seed(world: DemoWorld) -> None:
@@ -27,3 +29,15 @@ def seed(world: DemoWorld) -> None:
         services.referral_create(
             student=referred, referred_by=world.teacher, concern="最近常独自哭泣，不愿参加集体活动。"
         )
+
+    # The district's expert pool, with one expert assigned to the major case's report.
+    official = Membership.objects.filter(role=Role.OFFICIAL, district=world.school_a.district).first()
+    expert = demo_user("expert", "周医生")
+    second_factor.demo_device_ensure(user=expert)
+    responder = services.responder_add(district=world.school_a.district, user=expert, kind="expert",
+                                       organisation="市心理卫生中心", speciality="青少年危机干预")  # fmt: skip
+    incident = (
+        Incident.objects.filter(case__student=major, kind=IncidentKind.MAJOR_CASE).order_by("-reported_at").first()
+    )
+    if official and incident and not CaseUserObjectPermission.objects.filter(user=expert).exists():
+        services.incident_assign(incident=incident, responders=[responder], days=7, by=official.user)

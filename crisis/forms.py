@@ -1,8 +1,19 @@
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crisis.models import BlockReason, CloseReason, ContactType, NoticeVia, Status, Tier
+from crisis.models import (
+    BlockReason,
+    CloseReason,
+    ContactType,
+    NoticeVia,
+    ReferralOutcome,
+    ReferralPlace,
+    Responder,
+    Status,
+    Tier,
+)
 from portal.models import Student
 
 
@@ -96,3 +107,49 @@ class ReferralForm(forms.Form):
     def __init__(self, *args, students, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["student"].queryset = students
+
+
+class AssignForm(forms.Form):
+    responders = forms.ModelMultipleChoiceField(
+        label=_("Responders"), queryset=Responder.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    days = forms.IntegerField(label=_("Access for (days)"), min_value=1, max_value=settings.CRISIS_GRANT_MAX_DAYS,
+                              initial=settings.CRISIS_GRANT_DAYS)  # fmt: skip
+
+    def __init__(self, *args, pool, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["responders"].queryset = pool
+        self.fields["responders"].label_from_instance = lambda r: " · ".join(
+            filter(None, [str(r), r.get_kind_display(), r.organisation, r.speciality])
+        )
+
+
+class OutsideReferralForm(forms.Form):
+    place_kind = forms.ChoiceField(label=_("Referred to"), choices=ReferralPlace.choices)
+    organisation = forms.CharField(label=_("Organisation"), max_length=200)
+    referred_on = forms.DateField(label=_("Referred on"), initial=timezone.localdate,
+                                  widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_referred_on(self):  # type: ignore[no-untyped-def]
+        referred_on = self.cleaned_data["referred_on"]
+        if referred_on > timezone.localdate():
+            raise forms.ValidationError(_("A referral cannot be recorded for a future date."))
+        return referred_on
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[(o.value, o.label) for o in ReferralOutcome if o != ReferralOutcome.PENDING]
+    )
+    outcome_on = forms.DateField(label=_("Date"), initial=timezone.localdate,
+                                 widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+    def clean_outcome_on(self):  # type: ignore[no-untyped-def]
+        outcome_on = self.cleaned_data["outcome_on"]
+        if outcome_on > timezone.localdate():
+            raise forms.ValidationError(_("An outcome cannot be recorded for a future date."))
+        return outcome_on

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
 
 from portal.encryption import EncryptedTextField
 from portal.models import AuditedQuerySet, District, Student
@@ -307,3 +308,108 @@ class Drill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school} {self.held_on}"
+
+
+class ResponderKind(models.TextChoices):
+    TEAM = "team", _("Crisis-response team")
+    EXPERT = "expert", _("Expert pool")
+
+
+class Responder(models.Model):
+    """A member of the district's crisis-response team or expert pool (专家库).
+
+    The account side is a district Membership with the responder role (it carries "active" and makes the
+    second factor mandatory); this row says who they are. They see a case only through an assignment.
+    """
+
+    membership = models.OneToOneField("portal.Membership", on_delete=models.CASCADE, related_name="responder")
+    kind = models.CharField(_("kind"), max_length=10, choices=ResponderKind.choices)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    speciality = models.CharField(_("speciality"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("crisis responder")
+        verbose_name_plural = _("crisis responders")
+
+    def __str__(self) -> str:
+        user = self.membership.user
+        return user.get_full_name() or user.get_username()
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    """A responder's time-limited access to one case (django-guardian, direct foreign key).
+
+    portal.access.scope_cases honours a grant only until expires_at; the beat task deletes expired rows so
+    that nothing else reading guardian's tables ever sees them.
+    """
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="grants")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("access until"))
+
+    AUDIT_STUDENT = "content_object__student"
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("case access grant")
+        verbose_name_plural = _("case access grants")
+        indexes = [models.Index(fields=["expires_at"], name="case_grant_expiry")]  # the expiry sweep
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("granted_at")), name="case_grant_ends_later")
+        ]
+
+
+class ReferralPlace(models.TextChoices):
+    HOSPITAL = "hospital", _("Hospital (psychiatry)")
+    CENTRE = "centre", _("Mental-health centre")
+    OTHER = "other", _("Other service")
+
+
+class ReferralOutcome(models.TextChoices):
+    PENDING = "pending", _("Waiting for the outcome")
+    ASSESSED_NO_TREATMENT = "assessed", _("Assessed, no treatment needed")
+    OUTPATIENT = "outpatient", _("Outpatient treatment")
+    ADMITTED = "admitted", _("Admitted")
+    DECLINED = "declined", _("Family declined")
+    NOT_ATTENDED = "not_attended", _("Did not attend")
+
+
+class OutsideReferral(models.Model):
+    """A referral of the case to a mental-health centre or hospital (转介), and what came of it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outside_referrals")
+    place_kind = models.CharField(_("referred to"), max_length=10, choices=ReferralPlace.choices)
+    organisation = models.CharField(_("organisation"), max_length=200)
+    referred_on = models.DateField(_("referred on"))
+    reason = EncryptedTextField(_("reason"), blank=True)
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=ReferralOutcome.choices, default=ReferralOutcome.PENDING
+    )
+    outcome_on = models.DateField(_("outcome on"), null=True, blank=True)
+    outcome_note = EncryptedTextField(_("outcome note"), blank=True)
+
+    objects = AuditedQuerySet.as_manager()
+    AUDIT_STUDENT = "case__student"
+
+    class Meta:
+        verbose_name = _("outside referral")
+        verbose_name_plural = _("outside referrals")
+        ordering = ["-referred_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="pending", outcome_on__isnull=True)
+                | ~Q(outcome="pending") & Q(outcome_on__isnull=False),
+                name="outside_referral_outcome_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome_on__isnull=True) | Q(outcome_on__gte=models.F("referred_on")),
+                name="outside_referral_outcome_after",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"outside referral #{self.pk}"

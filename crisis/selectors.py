@@ -5,18 +5,102 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from crisis.models import DEFAULT_FOLLOW_UP_DAYS, Case, Drill, EmergencyPlan, FollowUpPolicy, Incident, Status
+from crisis.models import (
+    DEFAULT_FOLLOW_UP_DAYS,
+    Case,
+    CaseUserObjectPermission,
+    Drill,
+    EmergencyPlan,
+    FollowUpPolicy,
+    Incident,
+    Responder,
+    Status,
+)
 from portal import access
 from portal.access import AnyUser
-from portal.models import School, Term
+from portal.models import School, Term, User
 
 
 def cases_for(user: AnyUser) -> QuerySet[Case]:
     return access.scope_clinical(Case.objects.all(), user, student_path="student").select_related(
         "student__school", "student__classroom", "owner"
+    )
+
+
+def cases_readable(user: AnyUser) -> QuerySet[Case]:
+    """Cases a user may read and add follow-ups to: the school's staff, and assigned district responders."""
+    return access.scope_cases(Case.objects.all(), user).select_related(
+        "student__school", "student__classroom", "owner", "confirmed_by"
+    )
+
+
+@dataclass
+class Event:
+    when: dt.datetime
+    what: str
+    text: str
+    who: str
+
+
+def _name(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def case_timeline(case: Case) -> list[Event]:
+    """Everything that happened to a case, newest first: opening, referrals, assessment, follow-ups,
+    outside referrals and their outcomes, reports to the district, closing. Five queries."""
+
+    def day(date: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(date, dt.time(12)))  # shown as a date only
+
+    events = [Event(case.opened_at, _("Case opened"), str(case.get_source_display()), "")]
+    for referral in case.referrals.select_related("referred_by"):
+        what = _("Referral (peer supporter)") if referral.via_peer_supporter else _("Referral")
+        events.append(Event(referral.created_at, what, referral.concern, _name(referral.referred_by)))
+    if case.confirmed_at:
+        events.append(Event(case.confirmed_at, _("Tier confirmed"), str(case.get_confirmed_tier_display()),
+                            _name(case.confirmed_by)))  # fmt: skip
+    for follow_up in case.follow_ups.select_related("author"):
+        text = follow_up.summary + (f"\n{_('Next step')}: {follow_up.next_step}" if follow_up.next_step else "")
+        events.append(Event(day(follow_up.date), str(follow_up.get_contact_type_display()), text,
+                            _name(follow_up.author)))  # fmt: skip
+    for out in case.outside_referrals.select_related("referred_by"):
+        events.append(Event(day(out.referred_on), _("Referred to %(place)s") % {"place": out.organisation},
+                            out.reason, _name(out.referred_by)))  # fmt: skip
+        if out.outcome_on:
+            events.append(Event(day(out.outcome_on), _("Outcome from %(place)s") % {"place": out.organisation},
+                                f"{out.get_outcome_display()}. {out.outcome_note}".strip(), ""))  # fmt: skip
+    for incident in case.incidents.select_related("reported_by"):
+        events.append(Event(incident.reported_at, str(incident.get_kind_display()), incident.what_happened,
+                            _name(incident.reported_by)))  # fmt: skip
+    if case.closed_at:
+        events.append(Event(case.closed_at, _("Case closed"), str(case.get_close_reason_display()), ""))
+    # Newest day first; within a day, in the order things happen to a case (the list above): follow-ups
+    # and referrals carry a date, not a time.
+    order = {id(e): n for n, e in enumerate(events)}
+    events.sort(key=lambda e: (timezone.localtime(e.when).date(), order[id(e)]), reverse=True)
+    return events
+
+
+def assignments_for(user: User) -> QuerySet[CaseUserObjectPermission]:
+    """A responder's unexpired grants, soonest to end first."""
+    readable = access.scope_cases(Case.objects.all(), user).values("pk")
+    return (
+        CaseUserObjectPermission.objects.filter(user=user, content_object__in=readable)
+        .select_related("content_object__student__school", "incident")
+        .order_by("expires_at")
+    )
+
+
+def responder_pool(district_ids: frozenset[int]) -> QuerySet[Responder]:
+    return (
+        Responder.objects.filter(membership__district_id__in=district_ids, membership__active=True)
+        .select_related("membership__user")
+        .order_by("kind", "membership__user__last_name", "membership__user__username")
     )
 
 
@@ -71,10 +155,16 @@ def pending_list(user: AnyUser) -> QuerySet[Case]:
 
 
 def incidents_for(user: AnyUser) -> QuerySet[Incident]:
-    """The district's view: reported incidents and tier-3 cases, newest first, with names."""
-    return access.scope_reported(Incident.objects.all(), user, student_path="case__student").select_related(
-        "case__student__school", "case__student__classroom", "reported_by", "case"
-    )
+    """The district's view: reported incidents and tier-3 cases, newest first, with names and the
+    responders assigned (two queries whatever the number)."""
+    return (
+        access.scope_reported(Incident.objects.all(), user, student_path="case__student")
+        .select_related("case__student__school", "case__student__classroom", "reported_by", "case")
+        .prefetch_related(
+            Prefetch("grants", queryset=CaseUserObjectPermission.objects.filter(expires_at__gt=timezone.now())
+                     .select_related("user").order_by("expires_at"), to_attr="live_grants")
+        )
+    )  # fmt: skip
 
 
 @dataclass

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from django.utils import timezone
 from crisis.models import (
     BlockReason,
     Case,
+    CaseUserObjectPermission,
     CloseReason,
     Drill,
     EmergencyPlan,
@@ -24,17 +26,28 @@ from crisis.models import (
     Incident,
     IncidentKind,
     NoticeVia,
+    OutsideReferral,
     Referral,
+    ReferralOutcome,
+    Responder,
     Source,
     Status,
     Tier,
 )
 from portal import audit, notifications
-from portal.models import Role, School, Student, StudentGuardian, User
+from portal.models import District, Membership, Role, School, Student, StudentGuardian, User
 
 
 class CaseStateError(Exception):
     """The case is not in a state that allows this (e.g. closing a closed case)."""
+
+
+class AlreadyRecorded(CaseStateError):
+    """This was recorded already; a correction is a new follow-up entry."""
+
+
+class CaseNotAssessed(CaseStateError):
+    """A pending case must be assessed (its tier confirmed) first."""
 
 
 def case_raise(*, student: Student, suggested_tier: int, source: str, evidence: dict[str, Any] | None = None) -> Case:
@@ -384,3 +397,135 @@ def overdue_follow_ups_flag() -> int:
                 )  # fmt: skip
                 flagged += sent is not None
     return flagged
+
+
+def responder_add(
+    *, district: District, user: User, kind: str, organisation: str = "", speciality: str = ""
+) -> Responder:
+    """Put a person in the district's crisis team or expert pool (re-activating an old membership)."""
+    with transaction.atomic():
+        membership, _ = Membership.objects.update_or_create(
+            user=user, role=Role.RESPONDER, district=district, defaults={"active": True}
+        )
+        responder, _ = Responder.objects.update_or_create(
+            membership=membership, defaults={"kind": kind, "organisation": organisation, "speciality": speciality}
+        )
+        return responder
+
+
+def incident_assign(*, incident: Incident, responders: list[Responder], days: int, by: User) -> int:
+    """Give responders access to the incident's case for `days` days (a later assignment extends it).
+
+    Each is told, without clinical detail, through the outbox. Returns how many were assigned.
+    """
+    if not 1 <= days <= settings.CRISIS_GRANT_MAX_DAYS:
+        raise ValueError(days)
+    case = incident.case
+    district_id = case.student.school.district_id
+    view_case = Permission.objects.get(content_type__app_label="crisis", codename="view_case")
+    now = timezone.now()
+    until = now + timedelta(days=days)
+    with transaction.atomic():
+        grants = []
+        for responder in responders:
+            membership = responder.membership
+            if membership.district_id != district_id or not membership.active:
+                raise ValueError(responder.pk)  # the form only offers the district's active pool
+            grant, _ = CaseUserObjectPermission.objects.update_or_create(
+                user=membership.user, permission=view_case, content_object=case,
+                defaults={"incident": incident, "granted_by": by, "granted_at": now, "expires_at": until},
+            )  # fmt: skip
+            grants.append(grant)
+            notifications.notification_send(
+                kind="responder_assigned",
+                user=membership.user,
+                via=["inbox", "email"],
+                context={"school": case.student.school.name, "case_path": reverse("crisis:case", args=[case.pk]),
+                         "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
+                dedupe_key=f"responder_assigned:{grant.pk}:{until.isoformat()}",
+            )  # fmt: skip
+        audit.append(audit.entries_for(CaseUserObjectPermission, [g.pk for g in grants], verb="grant",
+                                       detail={"days": days, "incident": incident.pk}))  # fmt: skip
+        return len(grants)
+
+
+def grant_revoke(*, grant: CaseUserObjectPermission, by: User) -> None:
+    with transaction.atomic():
+        audit.append(audit.entries_for(CaseUserObjectPermission, [grant.pk], verb="revoke"))
+        grant.delete()
+
+
+def grants_expire() -> int:
+    """Delete expired grants (access already ended at expires_at: scope_cases checks it); each is audited."""
+    with transaction.atomic():
+        expired = list(
+            CaseUserObjectPermission.objects.select_for_update(skip_locked=True)
+            .filter(expires_at__lte=timezone.now())
+            .values_list("pk", flat=True)
+        )
+        if expired:
+            audit.append(audit.entries_for(CaseUserObjectPermission, expired, verb="expire"))
+            CaseUserObjectPermission.objects.filter(pk__in=expired).delete()
+        return len(expired)
+
+
+def outside_referral_create(
+    *, case: Case, by: User, place_kind: str, organisation: str, referred_on: dt.date, reason: str = ""
+) -> OutsideReferral:
+    """Refer the case to a hospital or centre: the case's status becomes "referred" until the outcome."""
+    with transaction.atomic():
+        updated = Case.objects.filter(pk=case.pk, status__in=[Status.OPEN, Status.MONITORING, Status.REFERRED]).update(
+            status=Status.REFERRED
+        )
+        if not updated:
+            status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
+            raise CaseNotAssessed if status == Status.PENDING else CaseStateError
+        referral = OutsideReferral.objects.create(
+            case=case, referred_by=by, place_kind=place_kind, organisation=organisation, referred_on=referred_on,
+            reason=reason,
+        )  # fmt: skip
+        audit.append(audit.entries_for(OutsideReferral, [referral.pk], verb="create", detail={"to": place_kind}))
+        return referral
+
+
+def outside_referral_outcome(
+    *, referral: OutsideReferral, outcome: str, outcome_on: dt.date, note: str, by: User
+) -> OutsideReferral:
+    """Record what came of a referral, once (a correction is a follow-up entry, not an overwrite)."""
+    if outcome not in ReferralOutcome.values or outcome == ReferralOutcome.PENDING:
+        raise ValueError(outcome)
+    if outcome_on < referral.referred_on:
+        raise ValueError(outcome_on)
+    with transaction.atomic():
+        updated = OutsideReferral.objects.filter(pk=referral.pk, outcome=ReferralOutcome.PENDING).update(
+            outcome=outcome, outcome_on=outcome_on, outcome_note=note
+        )
+        if not updated:  # (the audited update above wrote the event)
+            raise AlreadyRecorded
+        return OutsideReferral.objects.get(pk=referral.pk)
+
+
+def case_follow_transfer(*, student: Student, from_school: School, by: User, **_: Any) -> None:
+    """A student with an open case moved school: the case is the new school's now (portal.signals).
+
+    The old owner no longer sees it; the new school's leaders and counselors are told at once, without
+    clinical detail, so that nobody at risk falls between two schools.
+    """
+    case = Case.objects.filter(student=student).exclude(status=Status.CLOSED).first()
+    if case is None:
+        return
+    if case.owner_id is not None:
+        Case.objects.filter(pk=case.pk).update(owner=None)
+    staff = User.objects.filter(
+        memberships__role__in=[Role.LEADER, Role.COUNSELOR], memberships__school_id=student.school_id,
+        memberships__active=True, is_active=True,
+    ).distinct()  # fmt: skip
+    for user in staff:
+        notifications.notification_send(
+            kind="case_transferred_in",
+            user=user,
+            via=["inbox", "email"],
+            context={"school": student.school.name, "from_school": from_school.name, "student": student.name,
+                     "case_path": reverse("crisis:case", args=[case.pk])},
+            dedupe_key=f"case_transferred_in:{case.pk}:{student.school_id}:{user.pk}",
+        )  # fmt: skip

@@ -10,6 +10,13 @@ urlpatterns = [
     path("incidents/", views.incidents, name="incidents"),
     path("preparedness/", views.preparedness, name="preparedness"),
     path("plans/<int:pk>/download/", views.plan_download, name="plan_download"),
+    path("incidents/<int:pk>/assign/", views.incident_assign, name="incident_assign"),
+    path("grants/<int:pk>/revoke/", views.grant_revoke, name="grant_revoke"),
+    path("assignments/", views.assignments, name="assignments"),
+    path("cases/<int:pk>/refer-out/", views.case_refer_out, name="case_refer_out"),
+    path(
+        "cases/<int:pk>/outside-referrals/<int:referral_pk>/outcome/", views.referral_outcome, name="referral_outcome"
+    ),  # fmt: skip
     path("cases/<int:pk>/incident/", views.case_incident, name="case_incident"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/confirm/", views.case_confirm, name="case_confirm"),

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
 from crisis import selectors, services
 from crisis.forms import (
+    AssignForm,
     CloseForm,
     ConfirmTierForm,
     DrillForm,
@@ -21,18 +24,23 @@ from crisis.forms import (
     GuardianContactForm,
     IncidentForm,
     NoticeContactForm,
+    OutcomeForm,
+    OutsideReferralForm,
     PlanForm,
     ReferralForm,
     StatusForm,
 )
-from crisis.models import Case, EmergencyPlan, Incident, Status
+from crisis.models import Case, CaseUserObjectPermission, EmergencyPlan, Incident, Status
 from portal import access, audit
 from portal.models import School
 from portal.views import AuthedRequest
 
 
-def _case(request: AuthedRequest, pk: int) -> Case:
-    return access.get_or_404(selectors.cases_for(request.user), pk=pk)
+def _case(request: AuthedRequest, pk: int, *, manage: bool = True) -> Case:
+    """The case, if the user may act on it. Assessing, notifying, referring and closing are the school's;
+    an assigned district responder may read the case and log follow-ups (manage=False)."""
+    cases = selectors.cases_for(request.user) if manage else selectors.cases_readable(request.user)
+    return access.get_or_404(cases, pk=pk)
 
 
 @login_required
@@ -49,17 +57,20 @@ def ledger(request: AuthedRequest) -> HttpResponse:
 @login_required
 @never_cache
 def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    case = _case(request, pk)
-    follow_ups = list(case.follow_ups.select_related("author"))
-    referrals = list(case.referrals.select_related("referred_by"))
-    audit.record_view(case, follow_ups_shown=len(follow_ups), referrals_shown=len(referrals))
+    case = _case(request, pk, manage=False)
+    timeline = selectors.case_timeline(case)
+    audit.record_view(case, timeline_shown=len(timeline))
+    manages = case.student.school_id in access.roles_of(request.user).staff_school_ids
     return render(
         request,
         "crisis/case.html",
         {
             "case": case,
-            "follow_ups": follow_ups,
-            "referrals": referrals,
+            "timeline": timeline,
+            "manages": manages,
+            "outside_referrals": case.outside_referrals.all(),
+            "refer_out_form": OutsideReferralForm(),
+            "outcome_form": OutcomeForm(),
             "confirm_form": ConfirmTierForm(initial={"tier": case.tier}),
             "follow_up_form": FollowUpForm(),
             "status_form": StatusForm(initial={"status": case.status}),
@@ -72,8 +83,8 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: AuthedRequest, pk: int, form_class, action) -> HttpResponse:  # type: ignore[no-untyped-def]
-    case = _case(request, pk)
+def _act(request: AuthedRequest, pk: int, form_class, action, *, manage: bool = True) -> HttpResponse:  # type: ignore[no-untyped-def]
+    case = _case(request, pk, manage=manage)
     form = form_class(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -82,8 +93,14 @@ def _act(request: AuthedRequest, pk: int, form_class, action) -> HttpResponse:  
         return redirect("crisis:case", pk=pk)
     try:
         action(case, form.cleaned_data)
+    except services.AlreadyRecorded:
+        messages.error(request, _("This was recorded already."))
+    except services.CaseNotAssessed:
+        messages.error(request, _("Assess the case (confirm its tier) first."))
     except services.CaseStateError:
         messages.error(request, _("This case is closed: it can no longer be changed."))
+    except ValueError:
+        messages.error(request, _("That date is before the referral was made."))
     else:
         messages.success(request, _("Saved."))
     return redirect("crisis:case", pk=pk)
@@ -102,8 +119,9 @@ def case_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_follow_up(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(
-        request, pk, FollowUpForm, lambda case, data: services.follow_up_log(case=case, by=request.user, **data)
-    )
+        request, pk, FollowUpForm, lambda case, data: services.follow_up_log(case=case, by=request.user, **data),
+        manage=False,
+    )  # fmt: skip
 
 
 @login_required
@@ -202,7 +220,74 @@ def incidents(request: AuthedRequest) -> HttpResponse:
     access.require(access.sees_district_reports(request.user))
     rows = list(selectors.incidents_for(request.user)[:200])
     audit.record_rows(Incident, [row.pk for row in rows], verb="view", detail={"via": "list"})
-    return render(request, "crisis/incidents.html", {"incidents": rows})
+    district_ids = access.roles_of(request.user).district_ids
+    pool = selectors.responder_pool(district_ids)
+    return render(request, "crisis/incidents.html", {
+        "incidents": rows, "district_ids": district_ids,
+        "assign_form": AssignForm(pool=pool) if district_ids else None,
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def case_refer_out(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Refer the case to a hospital or mental-health centre (an assessed case only)."""
+
+    def refer_out(case: Case, data: dict) -> None:  # type: ignore[type-arg]
+        services.outside_referral_create(case=case, by=request.user, **data)
+
+    return _act(request, pk, OutsideReferralForm, refer_out)
+
+
+@login_required
+@require_POST
+def referral_outcome(request: AuthedRequest, pk: int, referral_pk: int) -> HttpResponse:
+    def record(case: Case, data: dict) -> None:  # type: ignore[type-arg]
+        referral = access.get_or_404(case.outside_referrals.all(), pk=referral_pk)
+        services.outside_referral_outcome(referral=referral, by=request.user, **data)
+
+    return _act(request, pk, OutcomeForm, record)
+
+
+@login_required
+@require_POST
+def incident_assign(request: AuthedRequest, pk: int) -> HttpResponse:
+    """An official assigns members of the district's crisis team or expert pool to a reported incident."""
+    incident = access.get_or_404(selectors.incidents_for(request.user), pk=pk)
+    district_id = incident.case.student.school.district_id
+    access.require(access.is_official_of(request.user, district_id))
+    form = AssignForm(request.POST, pool=selectors.responder_pool(frozenset({district_id})))
+    if form.is_valid():
+        count = services.incident_assign(incident=incident, responders=list(form.cleaned_data["responders"]),
+                                         days=form.cleaned_data["days"], by=request.user)  # fmt: skip
+        messages.success(request, ngettext("%(count)d responder assigned.", "%(count)d responders assigned.",
+                                           count) % {"count": count})  # fmt: skip
+    else:
+        messages.error(request, _("Choose at least one responder and a number of days from 1 to %(max)d.")
+                       % {"max": settings.CRISIS_GRANT_MAX_DAYS})  # fmt: skip
+    return redirect("crisis:incidents")
+
+
+@login_required
+@require_POST
+def grant_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
+    """End a responder's access to a case before it expires."""
+    roles = access.roles_of(request.user)
+    grant = access.get_or_404(
+        CaseUserObjectPermission.objects.filter(content_object__student__school__district_id__in=roles.district_ids),
+        pk=pk,
+    )
+    services.grant_revoke(grant=grant, by=request.user)
+    messages.success(request, _("Access ended."))
+    return redirect("crisis:incidents")
+
+
+@login_required
+@never_cache
+def assignments(request: AuthedRequest) -> HttpResponse:
+    """A district responder's cases, while their access lasts."""
+    access.require(bool(access.roles_of(request.user).responder_district_ids))
+    return render(request, "crisis/assignments.html", {"grants": selectors.assignments_for(request.user)})
 
 
 @login_required

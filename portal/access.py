@@ -16,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from portal.models import (
     Classroom,
@@ -48,6 +50,7 @@ class Roles:
     district_ids: frozenset[int]  # districts where the user is an official
     school_roles: dict[int, frozenset[str]]  # school id -> roles held there
     is_parent: bool
+    responder_district_ids: frozenset[int] = frozenset()  # crisis team / expert pool memberships
 
     def schools_with(self, *roles: str) -> frozenset[int]:
         return frozenset(school for school, held in self.school_roles.items() if held & set(roles))
@@ -68,6 +71,8 @@ class Roles:
     @property
     def all_roles(self) -> frozenset[str]:
         held: set[str] = {Role.OFFICIAL} if self.district_ids else set()
+        if self.responder_district_ids:
+            held.add(Role.RESPONDER)
         for roles in self.school_roles.values():
             held |= roles
         return frozenset(held)
@@ -83,18 +88,22 @@ def roles_of(user: AnyUser) -> Roles:
     if cached is not None:
         return cached
     district_ids: set[int] = set()
+    responder_ids: set[int] = set()
     school_roles: dict[int, set[str]] = {}
     for role, school_id, district_id in (
         Membership.objects.active().filter(user=user).values_list("role", "school_id", "district_id")
     ):
         if role == Role.OFFICIAL:
             district_ids.add(district_id)
+        elif role == Role.RESPONDER:
+            responder_ids.add(district_id)
         else:
             school_roles.setdefault(school_id, set()).add(role)
     roles = Roles(
         district_ids=frozenset(district_ids),
         school_roles={k: frozenset(v) for k, v in school_roles.items()},
         is_parent=Guardian.objects.filter(user=user).exists(),
+        responder_district_ids=frozenset(responder_ids),
     )
     user._portal_roles = roles  # type: ignore[union-attr,attr-defined]
     return roles
@@ -169,6 +178,26 @@ def scope_clinical(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
     return qs.filter(**{f"{student_path}__school_id__in": roles_of(user).staff_school_ids})
 
 
+def scope_cases(qs: QuerySet[M], user: AnyUser, *, case_path: str = "") -> QuerySet[M]:
+    """Crisis cases (case_path="") and the records hanging off them: the clinical scope, plus the cases a
+    district responder was assigned to, while that grant is unexpired and they are still in the pool."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    prefix = f"{case_path}__" if case_path else ""
+    roles = roles_of(user)
+    condition = Q(**{f"{prefix}student__school_id__in": roles.staff_school_ids})
+    if roles.responder_district_ids:
+        grants = apps.get_model("crisis", "CaseUserObjectPermission").objects.filter(
+            user=user,
+            permission__codename="view_case",
+            expires_at__gt=timezone.now(),
+            content_object__student__school__district_id__in=roles.responder_district_ids,
+        )
+        key = f"{case_path}_id__in" if case_path else "id__in"
+        condition |= Q(**{key: grants.values("content_object_id")})
+    return qs.filter(condition)
+
+
 def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> QuerySet[M]:
     """What schools reported to the district (crisis incidents): that district's officials, and the
     reporting school's leaders and counselors."""
@@ -212,6 +241,15 @@ def sees_district_reports(user: AnyUser) -> bool:
     return roles.is_official or bool(roles.staff_school_ids)
 
 
+def can_transfer(user: AnyUser, student: Student) -> bool:
+    """Moving a student to another school: the leaders and counselors of their current school."""
+    return student.school_id in roles_of(user).staff_school_ids
+
+
+def is_official_of(user: AnyUser, district_id: int) -> bool:
+    return district_id in roles_of(user).district_ids
+
+
 def can_read_access_log(user: AnyUser, student: Student) -> bool:
     """Who opened a child's records: the school's leaders (the crisis lead) answer for that."""
     return student.school_id in roles_of(user).schools_with(Role.LEADER)
@@ -242,4 +280,6 @@ def home_kind(user: AnyUser) -> str:
         return "teacher"
     if roles.is_parent:
         return "parent"
+    if roles.responder_district_ids:
+        return "responder"
     return "none"

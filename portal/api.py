@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -253,3 +254,34 @@ class RosterImportViewSet(
             )
         roster_import.refresh_from_db()  # Eager mode (demo) has applied it already.
         return Response(RosterImportSerializer(roster_import).data, status=status.HTTP_202_ACCEPTED)
+
+
+# The API validates writes with the same Django forms as the pages: one set of rules and translated messages.
+_FORM_TO_SERIALIZER: dict[type, type] = {
+    forms.TypedChoiceField: serializers.ChoiceField,
+    forms.ChoiceField: serializers.ChoiceField,
+    forms.DateField: serializers.DateField,
+    forms.IntegerField: serializers.IntegerField,
+    forms.BooleanField: serializers.BooleanField,
+    forms.CharField: serializers.CharField,
+    forms.ModelChoiceField: serializers.IntegerField,
+}
+
+
+def form_schema(form_class: type[forms.Form], name: str) -> type[serializers.Serializer[Any]]:
+    """A serializer that only documents a form's fields in the OpenAPI schema."""
+    fields: dict[str, serializers.Field[Any, Any, Any, Any]] = {}
+    for field_name, field in form_class.base_fields.items():
+        kind = next(s for f, s in _FORM_TO_SERIALIZER.items() if isinstance(field, f))
+        options: dict[str, Any] = {"required": field.required, "help_text": str(field.help_text or field.label or "")}
+        if kind is serializers.ChoiceField:
+            options["choices"] = [c for c, _label in field.choices if c != ""]  # type: ignore[attr-defined]
+        fields[field_name] = kind(**options)
+    return type(name, (serializers.Serializer,), fields)
+
+
+def form_data(form: forms.Form) -> dict[str, Any]:
+    """The form's cleaned data, or a 400 with its (translated) errors per field."""
+    if not form.is_valid():
+        raise serializers.ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
+    return form.cleaned_data

@@ -29,6 +29,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items.append((reverse("inbox"), _("Inbox")))
     if kind == "official":
         items.append((reverse("crisis:incidents"), _("Incidents")))
+    if access.roles_of(user).responder_district_ids:
+        items.append((reverse("crisis:assignments"), _("My assignments")))
     if kind in ("staff", "official"):
         items.append((reverse("crisis:preparedness"), _("Plans and drills")))
     if kind in ("staff", "official"):

@@ -86,7 +86,7 @@ def _roster_csv(school_code: str, school_index: int, grades: range, classes: int
     return out.getvalue().encode("utf-8")
 
 
-def _user(username: str, first_name: str, *, language: str = "zh-hans") -> User:
+def demo_user(username: str, first_name: str, *, language: str = "zh-hans") -> User:
     user, created = User.objects.get_or_create(username=username, defaults={"first_name": first_name})
     if created:
         user.language = language
@@ -129,7 +129,7 @@ def seed_demo() -> list[DemoLogin]:
             schools[code], _created = School.objects.get_or_create(
                 district=district, code=code, defaults={"name": name, "kind": kind}
             )
-        admin = _user("demo-admin-importer", "Roster bot")
+        admin = demo_user("demo-admin-importer", "Roster bot")
         admin.is_active = False  # Owns the demo imports; never signs in.
         admin.save(update_fields=["is_active"])
 
@@ -145,22 +145,22 @@ def seed_demo() -> list[DemoLogin]:
 
     with transaction.atomic():
         a, b = schools["school-a"], schools["school-b"]
-        official = _user("official", "刘局长")
+        official = demo_user("official", "刘局长")
         Membership.objects.get_or_create(user=official, role=Role.OFFICIAL, district=district)
-        leader = _user("leader", "陈校长")
+        leader = demo_user("leader", "陈校长")
         Membership.objects.get_or_create(user=leader, role=Role.LEADER, school=a)
-        counselor_a = _user("counselor-a", "王老师")
+        counselor_a = demo_user("counselor-a", "王老师")
         Membership.objects.get_or_create(
             user=counselor_a, role=Role.COUNSELOR, school=a, defaults={"employment": Employment.FULL_TIME}
         )
-        counselor_b = _user("counselor-b", "赵老师", language="en")
+        counselor_b = demo_user("counselor-b", "赵老师", language="en")
         Membership.objects.get_or_create(
             user=counselor_b, role=Role.COUNSELOR, school=b, defaults={"employment": Employment.PART_TIME}
         )
-        teacher = _user("teacher", "孙老师")
+        teacher = demo_user("teacher", "孙老师")
         Membership.objects.get_or_create(user=teacher, role=Role.TEACHER, school=a)
         Classroom.objects.filter(school=a, grade=7, name="1班").update(class_teacher=teacher)
-        parent = _user("parent", "家长")
+        parent = demo_user("parent", "家长")
         Guardian.objects.filter(school=a, mobile=PARENT_MOBILE).update(user=parent)
         # Staff need a second factor; the demo's share a pre-enrolled authenticator (README).
         for staff in (official, leader, counselor_a, counselor_b, teacher):
@@ -177,4 +177,5 @@ def seed_demo() -> list[DemoLogin]:
         DemoLogin("counselor-b", str(Role.COUNSELOR.label), b.name),
         DemoLogin("teacher", str(Role.TEACHER.label), f"{a.name} 7年级1班"),
         DemoLogin("parent", str(_("Parent")), a.name),
+        DemoLogin("expert", str(Role.RESPONDER.label), district.name),  # seeded by crisis.demo
     ]

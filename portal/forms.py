@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import School
+from portal.models import Classroom, School
 
 
 class RosterUploadForm(forms.Form):
@@ -37,3 +37,20 @@ class StudentSearchForm(forms.Form):
         empty_value=None,
         choices=[("", _("All grades"))] + [(g, str(g)) for g in range(1, 13)],
     )
+
+
+class TransferForm(forms.Form):
+    to_classroom = forms.ModelChoiceField(label=_("New school and class"), queryset=Classroom.objects.none())
+    student_number = forms.CharField(label=_("Student number at the new school"), max_length=30)
+
+    def __init__(self, *args, student, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # The district's other schools: their class names are not personal data.
+        self.fields["to_classroom"].queryset = (
+            Classroom.objects.filter(school__district_id=student.school.district_id)
+            .exclude(school_id=student.school_id)
+            .select_related("school")
+            .order_by("school__name", "grade", "name")
+        )
+        self.fields["to_classroom"].label_from_instance = lambda c: f"{c.school.name} · {c}"
+        self.fields["student_number"].initial = student.student_number

@@ -35,7 +35,9 @@ def needs_second_factor(user: User) -> bool:
     if not user.is_authenticated:
         return False
     roles = access.roles_of(user)  # loaded once per request and reused by the page itself
-    return bool(user.is_superuser or user.is_staff or roles.is_official or roles.is_staff_member)
+    return bool(
+        user.is_superuser or user.is_staff or roles.is_official or roles.is_staff_member or roles.responder_district_ids
+    )
 
 
 def has_device(user: User) -> bool:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from portal import audit, notifications
+from portal import audit, notifications, signals
 from portal.models import Classroom, Guardian, InboxMessage, RosterImport, School, Student, StudentGuardian, User
 from portal.models.people import Channel
 from portal.models.roster import ImportStatus
@@ -311,3 +311,44 @@ def user_language_set(*, user: User, language: str) -> None:
         raise ValueError(language)
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
+
+
+class TransferRefused(Exception):
+    """The transfer cannot be made; `code` names the reason for the page to translate."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def student_transfer(*, student: Student, to_classroom: Classroom, student_number: str, by: User) -> Student:
+    """Move a student to a class at another school of the same district: one record, so everything about
+    them (crisis cases included) follows. Guardian contacts move with them: a contact the new school already
+    holds (same mobile) is reused, one still needed by a sibling at the old school is copied."""
+    to_school = to_classroom.school
+    with transaction.atomic():
+        student = Student.objects.select_for_update().select_related("school").get(pk=student.pk)
+        from_school = student.school
+        if to_school.district_id != from_school.district_id or to_school.pk == from_school.pk:
+            raise TransferRefused("district")
+        if Student.objects.filter(school=to_school, student_number=student_number).exists():
+            raise TransferRefused("number_taken")
+        for link in StudentGuardian.objects.filter(student=student).select_related("guardian"):
+            guardian = link.guardian
+            same = Guardian.objects.filter(school=to_school, mobile=guardian.mobile).first()
+            if same is not None:
+                link.guardian = same
+            elif StudentGuardian.objects.filter(guardian=guardian).exclude(student=student).exists():
+                guardian.pk = None  # a copy for the new school; the old one stays with the sibling
+                guardian.school = to_school
+                guardian.save()
+                link.guardian = guardian
+            else:
+                Guardian.objects.filter(pk=guardian.pk).update(school=to_school)
+            link.save(update_fields=["guardian"])
+        student.school, student.classroom, student.student_number = to_school, to_classroom, student_number
+        student.save(update_fields=["school", "classroom", "student_number"])
+        audit.append(audit.entries_for(Student, [student.pk], verb="transfer",
+                                       detail={"from_school": from_school.pk, "to_school": to_school.pk}))  # fmt: skip
+        signals.student_transferred.send(sender=Student, student=student, from_school=from_school, by=by)
+        return student

@@ -184,10 +184,12 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.delivery_send": {"queue": "alerts"},
     "portal.tasks.outbox_sweep": {"queue": "alerts"},
     "crisis.tasks.escalate": {"queue": "alerts"},
+    "crisis.tasks.grants_expire": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": env.float("OUTBOX_SWEEP_EVERY", default=60.0)},
     "crisis-escalate": {"task": "crisis.tasks.escalate", "schedule": 15 * 60.0},
+    "crisis-grants-expire": {"task": "crisis.tasks.grants_expire", "schedule": 5 * 60.0},
 }
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -225,6 +227,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, so clients get stable enum names.
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "crisis.models.Tier",
+        "CaseStatusEnum": "crisis.models.Status",
+        "CaseStatusChangeEnum": ["open", "monitoring", "referred"],
+        "StudentStatusEnum": "portal.models.people.StudentStatus",
+        "ImportStatusEnum": "portal.models.roster.ImportStatus",
+    },
 }
 
 # django-guardian: per-object grants only; anonymous users never hold any.
@@ -285,6 +295,9 @@ AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 CRISIS_ACK_HOURS: int = env.int("CRISIS_ACK_HOURS", default=72)
 # Unacknowledged this long: try the guardian's next channel; as long again: alert the school leader.
 CRISIS_ESCALATE_HOURS: int = env.int("CRISIS_ESCALATE_HOURS", default=24)
+# A district responder's access to an assigned case ends by itself after this many days (at most).
+CRISIS_GRANT_DAYS: int = env.int("CRISIS_GRANT_DAYS", default=7)
+CRISIS_GRANT_MAX_DAYS: int = 30
 
 # How long an operator's enrolment code for a first authenticator stays valid.
 ENROLMENT_CODE_HOURS: int = env.int("ENROLMENT_CODE_HOURS", default=72)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from crisis import api as crisis_api
 from portal import account_views, api, views
 
 router = DefaultRouter()
@@ -13,6 +14,9 @@ router.register("classrooms", api.ClassroomViewSet, basename="classroom")
 router.register("students", api.StudentViewSet, basename="student")
 router.register("guardians", api.GuardianViewSet, basename="guardian")
 router.register("roster-imports", api.RosterImportViewSet, basename="roster-import")
+router.register("cases", crisis_api.CaseViewSet, basename="case")
+router.register("referrals", crisis_api.ReferralViewSet, basename="referral")
+router.register("incidents", crisis_api.IncidentViewSet, basename="incident")
 
 api_v1 = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -24,6 +28,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("students/", views.student_list, name="student_list"),
     path("students/<int:pk>/", views.student_detail, name="student_detail"),
+    path("students/<int:pk>/transfer/", views.student_transfer, name="student_transfer"),
     path("students/<int:pk>/access-log/", views.student_access_log, name="student_access_log"),
     path("roster/import/", views.roster_import_new, name="roster_import_new"),
     path("roster/imports/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),

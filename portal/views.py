@@ -13,11 +13,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import access, audit, selectors, services
-from portal.forms import RosterUploadForm, StudentSearchForm
+from portal.forms import RosterUploadForm, StudentSearchForm, TransferForm
 from portal.models import InboxMessage, RosterImport, School, User
 from portal.models.roster import ImportStatus
 from portal.roster import TEMPLATE_HEADER, error_message
@@ -32,6 +33,8 @@ class AuthedRequest(HttpRequest):
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
     kind = access.home_kind(request.user)
+    if kind == "responder":  # a crisis responder's work is the cases they are assigned to
+        return redirect("crisis:assignments")
     context: dict[str, object] = {"kind": kind}
     if kind in ("official", "staff"):
         context["schools"] = selectors.schools_overview(request.user)
@@ -74,8 +77,41 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "portal/student_detail.html",
-        {"student": student, "guardians": guardians, "can_read_log": access.can_read_access_log(request.user, student)},
+        {
+            "student": student,
+            "guardians": guardians,
+            "can_read_log": access.can_read_access_log(request.user, student),
+            "can_transfer": access.can_transfer(request.user, student),
+        },
     )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def student_transfer(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The current school's leaders and counselors move a student to another school of the district."""
+    student = access.get_or_404(selectors.students_for_list(request.user), pk=pk)
+    access.require(access.can_transfer(request.user, student))
+    form = TransferForm(request.POST or None, student=student)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.student_transfer(student=student, by=request.user, **form.cleaned_data)
+        except services.TransferRefused as refused:
+            form.add_error("student_number" if refused.code == "number_taken" else None, TRANSFER_ERRORS[refused.code])
+        else:
+            school = form.cleaned_data["to_classroom"].school
+            messages.success(
+                request, _("%(name)s now belongs to %(school)s.") % {"name": student.name, "school": school}
+            )
+            return redirect("student_list")
+    return render(request, "portal/student_transfer.html", {"student": student, "form": form})
+
+
+TRANSFER_ERRORS = {
+    "district": gettext_lazy("A student can only move to another school of the same district."),
+    "number_taken": gettext_lazy("This student number is already used at the new school."),
+}
 
 
 @login_required

@@ -83,6 +83,40 @@ class World:
         )  # fmt: skip
 
     @property
+    def incident_x(self):  # type: ignore[no-untyped-def]
+        """An incident school A reported about case X."""
+        from crisis.models import Incident
+
+        return Incident.objects.create(case=self.case_x, kind="incident", reported_by=self.users["counselor_a"],
+                                       what_happened="fell out with friends")  # fmt: skip
+
+    def responder(self, district: District | None = None, username: str = "expert_a"):  # type: ignore[no-untyped-def]
+        """A member of the district's expert pool (district A unless told), signed up like any staff."""
+        from crisis.services import responder_add
+
+        user = factories.UserFactory(username=username)
+        return responder_add(district=district or self.district_a, user=user, kind="expert",
+                             organisation="City Mental Health Centre")  # fmt: skip
+
+    @property
+    def grant_x(self):  # type: ignore[no-untyped-def]
+        """A district-A expert's live access to case X, through an incident."""
+        from crisis.models import CaseUserObjectPermission
+        from crisis.services import incident_assign
+
+        incident_assign(incident=self.incident_x, responders=[self.responder()], days=7, by=self.users["official_a"])
+        return CaseUserObjectPermission.objects.get(content_object=self.case_x)
+
+    @property
+    def outside_referral_x_route(self) -> dict[str, int]:
+        """URL arguments of a pending hospital referral of case X."""
+        from crisis.services import outside_referral_create
+
+        referral = outside_referral_create(case=self.case_x, by=self.users["counselor_a"], place_kind="hospital",
+                                           organisation="City Hospital", referred_on=timezone.localdate())  # fmt: skip
+        return {"pk": self.case_x.pk, "referral_pk": referral.pk}
+
+    @property
     def guardian_x(self) -> Guardian:
         return self.student_x.guardians.get()
 

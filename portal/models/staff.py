@@ -31,6 +31,9 @@ class Role(models.TextChoices):
     LEADER = "leader", _("School leader")
     COUNSELOR = "counselor", _("Counselor")
     TEACHER = "teacher", _("Class teacher")
+    # District crisis-response team and expert pool (专家库): no school; case access only through a
+    # time-limited grant on an incident they are assigned to (crisis.CaseUserObjectPermission).
+    RESPONDER = "responder", _("Crisis responder")
 
 
 class Employment(models.TextChoices):
@@ -59,10 +62,10 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            # Officials belong to a district; everyone else to exactly one school.
+            # Officials and responders belong to a district; everyone else to exactly one school.
             models.CheckConstraint(
-                condition=(Q(role="official", district__isnull=False, school__isnull=True))
-                | (~Q(role="official") & Q(district__isnull=True, school__isnull=False)),
+                condition=(Q(role__in=["official", "responder"], district__isnull=False, school__isnull=True))
+                | (~Q(role__in=["official", "responder"]) & Q(district__isnull=True, school__isnull=False)),
                 name="membership_scope_matches_role",
             ),
             models.CheckConstraint(

@@ -29,6 +29,9 @@ CASES = [
     ("student_detail", "get", "student_w", STAFF_A, 200),
     ("student_detail", "get", "student_y", SEES_Y, 200),
     ("student_detail", "get", "student_z", NOBODY, 200),
+    ("student_transfer", "get", "student_x", STAFF_A, 200),
+    ("student_transfer", "post", "student_x", STAFF_A, 200),  # an empty form comes back with errors
+    ("student_transfer", "get", "student_y", {"counselor_b"}, 200),
     ("student_access_log", "get", "student_x", {"leader_a"}, 200),
     ("student_access_log", "get", "student_y", NOBODY, 200),
     ("roster_import_new", "get", None, IMPORTERS, 200),
@@ -47,6 +50,11 @@ CASES = [
     ("crisis:preparedness", "post", None, IMPORTERS, 200),  # an empty form comes back as the page
     ("crisis:plan_download", "get", "plan_a", STAFF_A | {"official_a"}, 200),
     ("crisis:case_incident", "post", "case_x", STAFF_A, 302),
+    ("crisis:incident_assign", "post", "incident_x", {"official_a"}, 302),  # an empty form: back with an error
+    ("crisis:grant_revoke", "post", "grant_x", {"official_a"}, 302),
+    ("crisis:assignments", "get", None, NOBODY, 200),  # responders only: see tests/crisis/test_responders.py
+    ("crisis:case_refer_out", "post", "case_x", STAFF_A, 302),
+    ("crisis:referral_outcome", "post", "outside_referral_x_route", STAFF_A, 302),
     ("crisis:case", "get", "case_x", STAFF_A, 200),
     ("crisis:case", "get", "case_y", {"counselor_b"}, 200),
     ("crisis:case_confirm", "post", "case_x", STAFF_A, 302),
@@ -94,6 +102,18 @@ CASES = [
     ("roster-import-detail", "get", "import_b", {"counselor_b"}, 200),
     ("roster-import-apply", "post", "import_a", STAFF_A, 202),
     ("roster-import-apply", "post", "import_b", {"counselor_b"}, 202),
+    ("case-list", "get", None, SIGNED_IN, 200),  # scoped: see tests/crisis/test_api.py
+    ("case-detail", "get", "case_x", STAFF_A, 200),
+    ("case-detail", "get", "case_y", {"counselor_b"}, 200),
+    ("case-confirm", "post", "case_x", STAFF_A, 400),  # no tier given: a validation error, nothing changes
+    ("case-confirm", "post", "case_y", {"counselor_b"}, 400),
+    ("case-set-status", "post", "case_x", STAFF_A, 400),
+    ("case-close", "post", "case_x", STAFF_A, 400),
+    ("case-follow-ups", "post", "case_x", STAFF_A, 400),
+    ("case-refer-out", "post", "case_x", STAFF_A, 400),
+    ("referral-list", "post", None, IMPORTERS | {"teacher_a"}, 400),
+    ("incident-list", "get", None, SIGNED_IN, 200),
+    ("incident-detail", "get", "incident_x", STAFF_A | {"official_a"}, 200),
     ("api-schema", "get", None, SIGNED_IN, 200),
     ("api-docs", "get", None, SIGNED_IN, 200),
 ]

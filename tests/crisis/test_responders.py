@@ -140,3 +140,11 @@ def test_the_incidents_page_shows_who_is_assigned_in_two_queries(world, login, d
     html = login(world.users["official_a"]).get(reverse("crisis:incidents")).content.decode()
     for expert in experts:
         assert str(expert) in html
+
+
+def test_operators_keep_the_pool_in_the_admin(world, login, admin_user):
+    expert = world.responder()
+    client = login(admin_user)
+    assert client.get(reverse("admin:crisis_responder_changelist")).status_code == 200
+    page = client.get(reverse("admin:crisis_responder_change", args=[expert.pk]))
+    assert page.status_code == 200 and "City Mental Health Centre" in page.content.decode()

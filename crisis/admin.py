@@ -1,0 +1,30 @@
+"""Platform operators keep the district's crisis team and expert pool (officials assign them to incidents)."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from crisis.models import Responder
+from portal.models import Membership, Role
+
+
+class ResponderForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Responder
+        fields = ["membership", "kind", "organisation", "speciality"]
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # Add the person's district membership with the responder role on their user page first.
+        self.fields["membership"].queryset = Membership.objects.filter(role=Role.RESPONDER).select_related(
+            "user", "district"
+        )
+        self.fields["membership"].help_text = _("The person's responder membership in a district.")
+
+
+@admin.register(Responder)
+class ResponderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ResponderForm
+    list_display = ["__str__", "kind", "organisation", "speciality"]
+    list_filter = ["kind", "membership__district"]
+    search_fields = ["membership__user__username", "membership__user__last_name", "organisation"]

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "portal",
     "crisis",
+    "screening",
 ]
 
 MIDDLEWARE = [

@@ -138,7 +138,7 @@ def incident_report(*, case: Case, by: User, what_happened: str, actions_taken: 
         return incident
 
 
-def guardian_notify(*, case: Case, counselor: User) -> list[GuardianNotice]:
+def guardian_notify(*, case: Case, counselor: User | None) -> list[GuardianNotice]:
     """Ask the primary guardian to contact the counselor, with a signed, expiring, single-use link.
 
     When guardian contact is blocked for safeguarding, or no primary guardian is on record, the school's

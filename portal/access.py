@@ -175,7 +175,8 @@ def scope_clinical(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
     through what a school reports to them (not yet). Platform operators hold no clinical access either."""
     if not user.is_authenticated or not user.is_active:
         return qs.none()
-    return qs.filter(**{f"{student_path}__school_id__in": roles_of(user).staff_school_ids})
+    prefix = f"{student_path}__" if student_path else ""  # "" when qs holds the students themselves
+    return qs.filter(**{f"{prefix}school_id__in": roles_of(user).staff_school_ids})
 
 
 def scope_cases(qs: QuerySet[M], user: AnyUser, *, case_path: str = "") -> QuerySet[M]:
@@ -208,6 +209,19 @@ def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
         Q(**{f"{student_path}__school__district_id__in": roles.district_ids})
         | Q(**{f"{student_path}__school_id__in": roles.staff_school_ids})
     )
+
+
+def scope_campaigns(qs: QuerySet[M], user: AnyUser) -> QuerySet[M]:
+    """Screening campaigns: their district's officials, and the staff of a school taking part."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    roles = roles_of(user)
+    return qs.filter(Q(district_id__in=roles.district_ids) | Q(schools__in=roles.staff_school_ids)).distinct()
+
+
+def can_run_campaigns(user: AnyUser, district_id: int) -> bool:
+    """Creating and opening a district's campaigns: its officials."""
+    return district_id in roles_of(user).district_ids
 
 
 def referral_students(user: AnyUser) -> QuerySet[Student]:

@@ -32,6 +32,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if access.roles_of(user).responder_district_ids:
         items.append((reverse("crisis:assignments"), _("My assignments")))
     if kind in ("staff", "official"):
+        items.append((reverse("screening:campaigns"), _("Screening")))
         items.append((reverse("crisis:preparedness"), _("Plans and drills")))
     if kind in ("staff", "official"):
         items.append((reverse("api-docs"), _("API")))

@@ -174,6 +174,12 @@ OUTBOX_BACKOFF_CAP: float = env.float("OUTBOX_BACKOFF_CAP", default=3600.0)
 # Celery: Redis when REDIS_URL is set, otherwise tasks run inline (demo, unit tests).
 REDIS_URL: str = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Shared counters (the screening code throttle) must be shared by every web process: Redis when there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL or env.bool("CELERY_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -186,11 +192,16 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.outbox_sweep": {"queue": "alerts"},
     "crisis.tasks.escalate": {"queue": "alerts"},
     "crisis.tasks.grants_expire": {"queue": "alerts"},
+    "screening.tasks.score_pending": {"queue": "bulk"},
+    "screening.tasks.campaign_open": {"queue": "bulk"},
+    "screening.tasks.triage_urgent": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": env.float("OUTBOX_SWEEP_EVERY", default=60.0)},
     "crisis-escalate": {"task": "crisis.tasks.escalate", "schedule": 15 * 60.0},
     "crisis-grants-expire": {"task": "crisis.tasks.grants_expire", "schedule": 5 * 60.0},
+    # A sweeper: scoring is enqueued on commit, and this catches an enqueue that was lost.
+    "screening-score-sweep": {"task": "screening.tasks.score_pending", "schedule": 60.0},
 }
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -299,6 +310,10 @@ CRISIS_ESCALATE_HOURS: int = env.int("CRISIS_ESCALATE_HOURS", default=24)
 # A district responder's access to an assigned case ends by itself after this many days (at most).
 CRISIS_GRANT_DAYS: int = env.int("CRISIS_GRANT_DAYS", default=7)
 CRISIS_GRANT_MAX_DAYS: int = 30
+# Shown to every student at the end of a screening form, with their school's counselors.
+HELP_HOTLINE: str = env.str("HELP_HOTLINE", default="12356")
+# Wrong screening codes allowed per address per 15 minutes (a code is a child's key to a form).
+SCREENING_CODE_TRIES: int = env.int("SCREENING_CODE_TRIES", default=20)
 
 # How long an operator's enrolment code for a first authenticator stays valid.
 ENROLMENT_CODE_HOURS: int = env.int("ENROLMENT_CODE_HOURS", default=72)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -34,6 +35,9 @@ urlpatterns = [
     path("roster/imports/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),
     path("roster/template.csv", views.roster_template, name="roster_template"),
     path("crisis/", include("crisis.urls")),
+    path("screening/", include("screening.urls")),
+    # The address on the class's code sheet: short enough for a child to type.
+    path("s/", RedirectView.as_view(pattern_name="screening:take"), name="screening_short"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inbox_message, name="inbox_message"),
     path("language/", views.language_set, name="language_set"),

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.encryption import EncryptedTextField
+from portal.models import AuditedQuerySet
 from screening.definitions import Definition, parse
 
 
@@ -29,3 +31,191 @@ class Instrument(models.Model):
     @property
     def parsed(self) -> Definition:
         return parse(self.definition)
+
+
+class ConsentMode(models.TextChoices):
+    OPT_IN = "opt_in", _("Guardians opt in")
+    OPT_OUT = "opt_out", _("Guardians may opt out")
+
+
+class ScreeningPolicy(models.Model):
+    """A district's screening policy. Triage may only be tightened (lower cut-offs), never loosened."""
+
+    district = models.OneToOneField("portal.District", on_delete=models.CASCADE, related_name="screening_policy")
+    consent_mode = models.CharField(
+        _("consent"), max_length=10, choices=ConsentMode.choices, default=ConsentMode.OPT_IN,
+        help_text=_("Under-14s always need a guardian's consent (PIPL art. 31), whatever this says."),
+    )  # fmt: skip
+    guardian_on_critical = models.BooleanField(
+        _("tell the guardian when an answer is critical"), default=False,
+        help_text=_("Otherwise guardians are told once a counselor confirms tier 2 or 3."),
+    )  # fmt: skip
+    positive_at = models.JSONField(_("lower cut-offs"), default=dict, blank=True)  # code -> total cut-off
+
+    class Meta:
+        verbose_name = _("screening policy")
+        verbose_name_plural = _("screening policies")
+
+    def __str__(self) -> str:
+        return f"{self.district} screening policy"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Campaign(models.Model):
+    """A screening round (开学心理普查): instruments per grade band, schools, grades and a window."""
+
+    district = models.ForeignKey("portal.District", on_delete=models.PROTECT, related_name="campaigns")
+    school_year = models.ForeignKey("portal.SchoolYear", on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(_("name"), max_length=100)
+    schools = models.ManyToManyField("portal.School", verbose_name=_("schools"), related_name="campaigns")
+    grade_from = models.PositiveSmallIntegerField(_("from grade"), default=4)
+    grade_to = models.PositiveSmallIntegerField(_("to grade"), default=12)
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    created_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("screening campaign")
+        verbose_name_plural = _("screening campaigns")
+        ordering = ["-opens_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(closes_on__gte=models.F("opens_on")), name="campaign_window"),
+            models.CheckConstraint(
+                condition=models.Q(grade_from__gte=1, grade_to__lte=12, grade_to__gte=models.F("grade_from")),
+                name="campaign_grades",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Battery(models.Model):
+    """The instruments given to one grade band of a campaign, in order."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="batteries")
+    grade_from = models.PositiveSmallIntegerField(_("from grade"))
+    grade_to = models.PositiveSmallIntegerField(_("to grade"))
+    instrument = models.ForeignKey(Instrument, verbose_name=_("instrument"), on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("battery instrument")
+        verbose_name_plural = _("battery instruments")
+        ordering = ["grade_from", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "grade_from", "instrument"], name="battery_instrument_once"),
+            models.CheckConstraint(condition=models.Q(grade_to__gte=models.F("grade_from")), name="battery_grades"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} grades {self.grade_from}-{self.grade_to}: {self.instrument}"
+
+
+class Consent(models.TextChoices):
+    PENDING = "pending", _("Waiting for the guardian")
+    GRANTED = "granted", _("Consented")
+    REFUSED = "refused", _("Refused")
+    NOT_NEEDED = "not_needed", _("Not needed (opt-out)")
+
+
+class Participation(models.Model):
+    """One student in one campaign: their code, the guardian's consent, and how far they got."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="participations")
+    student = models.ForeignKey("portal.Student", on_delete=models.CASCADE, related_name="screenings")
+    # The code is printed on the class's sheet: kept encrypted; looked up by its keyed digest.
+    code = EncryptedTextField(_("code"))
+    code_digest = models.CharField(max_length=64, unique=True)
+    consent = models.CharField(_("consent"), max_length=12, choices=Consent.choices, default=Consent.PENDING)
+    consent_at = models.DateTimeField(_("consent answered at"), null=True, blank=True)
+    consent_by = models.ForeignKey(
+        "portal.Guardian", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    suggested_tier = models.PositiveSmallIntegerField(_("suggested tier"), null=True, blank=True)  # 0-3 once scored
+    flagged = models.BooleanField(_("flagged for review"), default=False)
+
+    objects = AuditedQuerySet.as_manager()
+    AUDIT_STUDENT = "student"
+
+    class Meta:
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "student"], name="participation_once_per_campaign"),
+            models.CheckConstraint(
+                condition=~models.Q(consent="refused") | models.Q(started_at__isnull=True),
+                name="participation_refused_never_started",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "student"], name="participation_progress")]
+
+    def __str__(self) -> str:
+        return f"participation #{self.pk}"
+
+
+class ResponseStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUBMITTED = "submitted", _("Submitted")
+    SCORED = "scored", _("Scored")
+
+
+class ResponseSource(models.TextChoices):
+    WEB = "web", _("On screen")
+    PAPER = "paper", _("Paper form, imported")
+    GUARDIAN = "guardian", _("Guardian, on screen")
+
+
+class Response(models.Model):
+    """The answers to one instrument (the version it was given with), and its score once a worker has it."""
+
+    participation = models.ForeignKey(Participation, on_delete=models.CASCADE, related_name="responses")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
+    source = models.CharField(_("source"), max_length=10, choices=ResponseSource.choices, default=ResponseSource.WEB)
+    answers = models.JSONField(_("answers"), default=dict)  # item number (str) -> value or null
+    status = models.CharField(
+        _("status"), max_length=12, choices=ResponseStatus.choices, default=ResponseStatus.IN_PROGRESS
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    # The result (screening.scoring.Result), kept column by column for the lists and the dashboards.
+    valid = models.BooleanField(null=True)
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=30, blank=True)
+    positive = models.BooleanField(null=True)
+    critical = models.BooleanField(null=True)
+    outcome = models.CharField(max_length=30, blank=True)  # the ASQ's result
+    subscales = models.JSONField(default=dict, blank=True)
+    suggested_tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    review_flags = models.JSONField(default=list, blank=True)  # answer-validity checks: never hide a critical answer
+
+    objects = AuditedQuerySet.as_manager()
+    AUDIT_STUDENT = "participation__student"
+
+    class Meta:
+        verbose_name = _("screening response")
+        verbose_name_plural = _("screening responses")
+        constraints = [
+            models.UniqueConstraint(fields=["participation", "instrument"], name="response_once_per_instrument"),
+            models.CheckConstraint(
+                condition=~models.Q(status="scored") | models.Q(scored_at__isnull=False, suggested_tier__isnull=False),
+                name="response_scored_has_result",
+            ),
+        ]
+        indexes = [
+            # The scoring workers' queue: submitted, not yet scored.
+            models.Index(fields=["status"], name="response_to_score", condition=models.Q(status="submitted")),
+        ]
+
+    def __str__(self) -> str:
+        return f"response #{self.pk}"

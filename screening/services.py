@@ -1,15 +1,51 @@
-"""Writes of screening."""
+"""Writes of screening: instruments, campaigns, consent, answers, scoring and triage into the crisis ledger."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from screening.definitions import shipped
-from screening.models import Instrument
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from crisis import services as crisis
+from portal import audit, notifications
+from portal.models import District, Guardian, Role, School, SchoolYear, Student, StudentGuardian, User
+from screening.definitions import Definition, shipped
+from screening.models import (
+    Battery,
+    Campaign,
+    CampaignStatus,
+    Consent,
+    ConsentMode,
+    Instrument,
+    Participation,
+    Response,
+    ResponseSource,
+    ResponseStatus,
+    ScreeningPolicy,
+)
+from screening.scoring import TIERS, Policy, Result, score
 
 
 class DefinitionChanged(Exception):
     """A definition file changed without a new version: responses given with the old text would be misread."""
+
+
+class Refused(Exception):
+    """The action is not possible in the current state; `code` names why (the page translates it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def instruments_load() -> list[Instrument]:
@@ -25,3 +61,449 @@ def instruments_load() -> list[Instrument]:
             elif existing.definition != definition.raw:
                 raise DefinitionChanged(f"{code} {definition.version}: bump the version to change a definition")
     return created
+
+
+def latest_instruments() -> dict[str, Instrument]:
+    """The newest loaded version of each instrument (loading the repository's first if none is loaded)."""
+    if not Instrument.objects.exists():
+        instruments_load()
+    latest: dict[str, Instrument] = {}
+    for instrument in Instrument.objects.order_by("code", "-loaded_at", "-id"):
+        latest.setdefault(instrument.code, instrument)
+    return latest
+
+
+# --- codes -------------------------------------------------------------------------------------------------
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by children
+
+
+def code_new() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def code_normalise(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def code_digest(code: str) -> str:
+    key = hashlib.sha256(f"screening-code:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, code_normalise(code).encode(), hashlib.sha256).hexdigest()
+
+
+# --- campaigns ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatteryPlan:
+    grade_from: int
+    grade_to: int
+    codes: tuple[str, ...]
+
+
+def campaign_create(
+    *, district: District, school_year: SchoolYear, name: str, schools: Iterable[School], grade_from: int,
+    grade_to: int, opens_on: dt.date, closes_on: dt.date, batteries: Iterable[BatteryPlan], by: User,
+) -> Campaign:  # fmt: skip
+    instruments = latest_instruments()
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            district=district, school_year=school_year, name=name, grade_from=grade_from, grade_to=grade_to,
+            opens_on=opens_on, closes_on=closes_on, created_by=by,
+        )  # fmt: skip
+        campaign.schools.set(list(schools))
+        Battery.objects.bulk_create(
+            Battery(
+                campaign=campaign,
+                grade_from=plan.grade_from,
+                grade_to=plan.grade_to,
+                instrument=instruments[code],
+                position=position,
+            )  # fmt: skip
+            for plan in batteries
+            for position, code in enumerate(plan.codes)
+        )
+        return campaign
+
+
+def policy_for(district_id: int) -> ScreeningPolicy:
+    policy = ScreeningPolicy.objects.filter(district_id=district_id).first()
+    return policy or ScreeningPolicy(district_id=district_id)
+
+
+def _age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def campaign_open(*, campaign: Campaign, by: User) -> int:
+    """Invite every active student of the campaign's schools and grades: a code each, and a consent request
+    (or, where guardians may opt out, a notice) to the primary guardian. Returns the number invited."""
+    policy = policy_for(campaign.district_id)
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(status=CampaignStatus.OPEN):
+            raise Refused("not_draft")
+        students = list(
+            Student.objects.filter(
+                school__in=campaign.schools.all(), status="active",
+                classroom__grade__gte=campaign.grade_from, classroom__grade__lte=campaign.grade_to,
+            ).exclude(screenings__campaign=campaign)
+        )  # fmt: skip
+        participations = []
+        for student in students:
+            code = code_new()
+            # PIPL art. 31: a child under 14 takes part only with a guardian's consent, whatever the mode.
+            needs_consent = (
+                policy.consent_mode == ConsentMode.OPT_IN or _age_on(student.birth_date, campaign.opens_on) < 14
+            )
+            participations.append(Participation(
+                campaign=campaign, student=student, code=code, code_digest=code_digest(code),
+                consent=Consent.PENDING if needs_consent else Consent.NOT_NEEDED,
+            ))  # fmt: skip
+        Participation.objects.bulk_create(participations, batch_size=1000)
+        primary = {
+            link.student_id: link.guardian
+            for link in StudentGuardian.objects.filter(student__in=students, is_primary=True).select_related("guardian")
+        }
+        for participation in participations:
+            guardian = primary.get(participation.student_id)
+            if guardian is not None:
+                _consent_message(participation, guardian)
+        audit.append(
+            [audit.Entry("campaign.open", "screening.campaign", campaign.pk, detail={"invited": len(participations)})]
+        )
+    return len(participations)
+
+
+_CONSENT_SALT = "screening.consent"
+
+
+def consent_token(participation: Participation) -> str:
+    return signing.TimestampSigner(salt=_CONSENT_SALT).sign_object({"p": participation.pk})
+
+
+def _consent_message(participation: Participation, guardian: Guardian) -> None:
+    campaign = participation.campaign
+    notifications.notification_send(
+        kind="screening_consent_request",
+        guardian=guardian,
+        context={
+            "school": participation.student.school.name, "student": participation.student.name,
+            "campaign": campaign.name, "closes_on": campaign.closes_on.isoformat(),
+            "opt_in": participation.consent == Consent.PENDING,
+            "consent_path": reverse("screening:consent", args=[consent_token(participation)]),
+        },
+        dedupe_key=f"screening_consent:{participation.pk}",
+    )  # fmt: skip
+
+
+def participation_for_consent_token(token: str) -> Participation:
+    try:
+        payload = signing.TimestampSigner(salt=_CONSENT_SALT).unsign_object(token, max_age=dt.timedelta(days=120))
+        participation = Participation.objects.select_related("campaign", "student__school").get(pk=payload["p"])
+    except (signing.BadSignature, Participation.DoesNotExist, KeyError, TypeError) as exc:
+        raise Refused("bad_link") from exc
+    if participation.campaign.status == CampaignStatus.CLOSED:
+        raise Refused("closed")
+    return participation
+
+
+def consent_answer(*, token: str, granted: bool) -> Participation:
+    """The guardian's answer. A refusal is final for the campaign and respected everywhere; consent can be
+    withdrawn until the student has started."""
+    participation = participation_for_consent_token(token)
+    with transaction.atomic():
+        updated = Participation.objects.filter(pk=participation.pk, started_at__isnull=True).update(
+            consent=Consent.GRANTED if granted else Consent.REFUSED, consent_at=timezone.now(),
+            consent_by=StudentGuardian.objects.filter(student=participation.student_id, is_primary=True)
+            .values("guardian_id")[:1],
+        )  # fmt: skip
+        if not updated:
+            raise Refused("started")
+    participation.refresh_from_db()
+    return participation
+
+
+# --- taking part -------------------------------------------------------------------------------------------
+
+
+def participation_for_code(code: str) -> Participation:
+    """The participation a student's code opens, if they may take part now."""
+    participation = (
+        Participation.objects.select_related("campaign", "student__school", "student__classroom")
+        .filter(code_digest=code_digest(code))
+        .first()
+    )
+    if participation is None:
+        raise Refused("unknown")
+    campaign = participation.campaign
+    today = timezone.localdate()
+    if campaign.status != CampaignStatus.OPEN or not campaign.opens_on <= today <= campaign.closes_on:
+        raise Refused("not_open")
+    if participation.completed_at is not None:
+        raise Refused("completed")
+    if participation.consent == Consent.REFUSED:
+        raise Refused("refused")
+    if participation.consent == Consent.PENDING:
+        raise Refused("no_consent")
+    if participation.student.status != "active":
+        raise Refused("unknown")
+    return participation
+
+
+def battery_for(participation: Participation) -> list[Instrument]:
+    grade = participation.student.classroom.grade
+    return [
+        b.instrument
+        for b in Battery.objects.filter(campaign=participation.campaign_id, grade_from__lte=grade, grade_to__gte=grade)
+        .select_related("instrument")
+        .order_by("position", "id")
+    ]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a student is: the instrument, its definition, the item to show, and progress figures."""
+
+    instrument: Instrument
+    definition: Definition
+    item: int
+    done: int  # questions answered or skipped, over the whole battery
+    total: int
+
+
+def _asked(definition: Definition, answers: dict[str, Any]) -> list[int]:
+    """The items to ask, in order. The ASQ's question 5 is asked only after a positive screen."""
+    items = []
+    for item in definition.items:
+        if item.only_if_positive:
+            screen = [answers.get(str(n)) for n in definition.numbers if n < item.number]
+            if len(answers) < item.number - 1 or not any(v is None or v == 1 for v in screen):
+                continue
+        items.append(item.number)
+    return items
+
+
+def next_step(participation: Participation) -> Step | None:
+    """The next unanswered question, or None when every instrument is submitted."""
+    battery = battery_for(participation)
+    responses = {r.instrument_id: r for r in participation.responses.all()}
+    done = total = 0
+    step = None
+    for instrument in battery:
+        definition = instrument.parsed
+        response = responses.get(instrument.pk)
+        answers = response.answers if response else {}
+        asked = _asked(definition, answers)
+        total += len(asked)
+        seen = [n for n in asked if str(n) in answers]
+        done += len(seen)
+        if step is None and (response is None or response.status == ResponseStatus.IN_PROGRESS):
+            missing = [n for n in asked if str(n) not in answers]
+            if missing:
+                step = (instrument, definition, missing[0])
+    if step is None:
+        return None
+    return Step(step[0], step[1], step[2], done, total)
+
+
+def answer_save(*, participation: Participation, instrument: Instrument, item: int, value: int | None) -> None:
+    """Save one answer (None: the student skipped it) the moment it is given. A critical answer is
+    triaged at once on the alerts queue; finishing an instrument submits it for scoring."""
+    definition = instrument.parsed
+    if item not in definition.numbers or (value is not None and value not in definition.values):
+        raise Refused("bad_answer")
+    with transaction.atomic():
+        locked = Participation.objects.select_for_update().get(pk=participation.pk)
+        if locked.completed_at is not None or locked.consent in (Consent.REFUSED, Consent.PENDING):
+            raise Refused("completed" if locked.completed_at else "refused")
+        now = timezone.now()
+        if locked.started_at is None:
+            Participation.objects.filter(pk=locked.pk).update(started_at=now)
+        response, _ = Response.objects.get_or_create(participation=locked, instrument=instrument)
+        if response.status != ResponseStatus.IN_PROGRESS:
+            raise Refused("completed")
+        response.answers = {**response.answers, str(item): value}
+        response.save(update_fields=["answers"])
+        if _hits_critical(definition, item, value):
+            transaction.on_commit(lambda: _triage_urgent_enqueue(response.pk))
+        if all(str(n) in response.answers for n in _asked(definition, response.answers)):
+            _submit(response, now)
+        if next_step(locked) is None:
+            Participation.objects.filter(pk=locked.pk).update(completed_at=now)
+            audit.append(audit.entries_for(Participation, [locked.pk], verb="complete"))
+
+
+def _hits_critical(definition: Definition, item: int, value: int | None) -> bool:
+    return any(c.item == item and value is not None and value >= c.at_least for c in definition.critical)
+
+
+def _submit(response: Response, now: dt.datetime) -> None:
+    response.status = ResponseStatus.SUBMITTED
+    response.submitted_at = now
+    response.save(update_fields=["status", "submitted_at"])
+    audit.append(audit.entries_for(Response, [response.pk], verb="submit"))
+    transaction.on_commit(_score_enqueue)
+
+
+def _score_enqueue() -> None:
+    from screening.tasks import score_pending
+
+    score_pending.delay()
+
+
+def _triage_urgent_enqueue(response_id: int) -> None:
+    from screening.tasks import triage_urgent
+
+    triage_urgent.delay(response_id)
+
+
+# --- scoring and triage ------------------------------------------------------------------------------------
+
+TOO_FAST_SECONDS_PER_ITEM = 1.0
+
+
+def review_flags(definition: Definition, response: Response) -> list[str]:
+    """Answer-validity checks. They mark a response for a counselor's review; they never hide a result."""
+    flags = []
+    values = [v for v in response.answers.values() if v is not None]
+    if len(values) >= 7 and len(set(values)) == 1:
+        flags.append("identical_answers")
+    if response.submitted_at and response.source != ResponseSource.PAPER:
+        seconds = (response.submitted_at - response.started_at).total_seconds()
+        if seconds < TOO_FAST_SECONDS_PER_ITEM * len(definition.items):
+            flags.append("too_fast")
+    return flags
+
+
+def _apply(response: Response, result: Result, flags: list[str], now: dt.datetime) -> None:
+    response.status = ResponseStatus.SCORED
+    response.scored_at = now
+    response.valid, response.total, response.band = result.valid, result.total, result.band or ""
+    response.positive, response.critical, response.outcome = result.positive, result.critical, result.result or ""
+    response.subscales = {k: {"score": v.score, "positive": v.positive} for k, v in result.subscales.items()}
+    response.suggested_tier = result.tier_number
+    response.review_flags = flags
+
+
+SCORED_FIELDS = ["status", "scored_at", "valid", "total", "band", "positive", "critical", "outcome", "subscales",
+                 "suggested_tier", "review_flags"]  # fmt: skip
+
+
+def score_batch(limit: int = 500) -> int:
+    """Score up to `limit` submitted responses in one transaction (set-based writes), then triage their
+    students. Several workers can run it at once: each claims different rows (SKIP LOCKED)."""
+    now = timezone.now()
+    with transaction.atomic():
+        responses = list(
+            Response.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=ResponseStatus.SUBMITTED)
+            .select_related("instrument", "participation__campaign")
+            .order_by("id")[:limit]
+        )
+        if not responses:
+            return 0
+        definitions: dict[int, Definition] = {}
+        policies: dict[int, Policy] = {}
+        for response in responses:
+            definition = definitions.get(response.instrument_id) or definitions.setdefault(
+                response.instrument_id, response.instrument.parsed
+            )
+            district_id = response.participation.campaign.district_id
+            if district_id not in policies:
+                policies[district_id] = Policy(policy_for(district_id).positive_at)
+            _apply(
+                response,
+                score(definition, response.answers, policies[district_id]),
+                review_flags(definition, response),
+                now,
+            )
+        Response.objects.bulk_update(responses, SCORED_FIELDS, batch_size=500)
+        _triage({r.participation_id for r in responses}, {r.pk for r in responses})
+    return len(responses)
+
+
+def triage_urgent(response_id: int) -> None:
+    """A critical answer: score what is there now and triage at once, ahead of any backlog."""
+    with transaction.atomic():
+        response = Response.objects.select_related("instrument", "participation__campaign").get(pk=response_id)
+        definition = response.instrument.parsed
+        answers = {k: v for k, v in response.answers.items()}
+        policy = Policy(policy_for(response.participation.campaign.district_id).positive_at)
+        if response.status == ResponseStatus.IN_PROGRESS:
+            # Unfinished: act on the critical answer itself, without storing a partial score. Only "thoughts
+            # of killing yourself right now" (the ASQ's question 5) suggests major on its own.
+            hit = [c.item for c in definition.critical if (answers.get(str(c.item)) or 0) >= c.at_least]
+            if not hit:
+                return
+            tier = 3 if definition.method == "asq" and answers.get("5") == 1 else 2
+            evidence = {"kind": "screening", "response": response.pk, "campaign": response.participation.campaign_id,
+                        "instrument": response.instrument.code, "version": response.instrument.version,
+                        "critical_items": hit, "tier": TIERS[tier], "partial": True}  # fmt: skip
+            _raise(response.participation, tier, [evidence])
+        else:
+            if response.status == ResponseStatus.SUBMITTED:
+                _apply(response, score(definition, answers, policy), review_flags(definition, response), timezone.now())
+                response.save(update_fields=SCORED_FIELDS)
+            _triage({response.participation_id}, {response.pk})
+
+
+def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
+    """Each student's highest suggested tier across their scored responses goes to the crisis ledger, with the
+    newly scored responses as evidence (instrument, version, score; never the answers)."""
+    scored = (
+        Response.objects.filter(participation_id__in=participation_ids, status=ResponseStatus.SCORED)
+        .select_related("instrument", "participation__student__school", "participation__campaign")
+        .order_by("participation_id", "id")
+    )
+    by_participation: dict[int, list[Response]] = {}
+    for response in scored:
+        by_participation.setdefault(response.participation_id, []).append(response)
+    for responses in by_participation.values():
+        participation = responses[0].participation
+        tier = max(r.suggested_tier or 0 for r in responses)
+        flagged = any(r.review_flags for r in responses)
+        Participation.objects.filter(pk=participation.pk).exclude(suggested_tier=tier, flagged=flagged).update(
+            suggested_tier=tier, flagged=flagged
+        )
+        evidence = [
+            {"kind": "screening", "response": r.pk, "campaign": participation.campaign_id,
+             "instrument": r.instrument.code, "version": r.instrument.version, "total": r.total, "band": r.band,
+             "result": r.outcome or None, "critical": r.critical, "tier": TIERS[r.suggested_tier or 0]}
+            for r in responses if r.suggested_tier and r.pk in new_response_ids
+        ]  # fmt: skip
+        _raise(participation, tier, evidence)
+
+
+def _raise(participation: Participation, tier: int, evidence: list[dict[str, Any]]) -> None:
+    if tier < 1:
+        return
+    student = participation.student
+    case = crisis.case_raise(student=student, suggested_tier=tier, source="screening", evidence={"screening": evidence})
+    if tier >= 2:
+        _alert(case, student, tier)
+
+
+def _school_counselors(school_id: int) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__school_id=school_id, memberships__active=True, is_active=True,
+            memberships__role__in=[Role.COUNSELOR, Role.LEADER],
+        ).distinct().order_by("pk")
+    )  # fmt: skip
+
+
+def _alert(case: Any, student: Student, tier: int) -> None:
+    """Tier 2-3 from screening: the school's counselors (and leaders) hear at once; the guardian too, where the
+    district's policy says so. Once per case and tier."""
+    staff = _school_counselors(student.school_id)
+    for user in staff:
+        notifications.notification_send(
+            kind="screening_risk_alert", user=user, via=["inbox", "email", "sms"],
+            context={"school": student.school.name, "student": student.name, "tier": tier,
+                     "case_path": reverse("crisis:case", args=[case.pk])},
+            dedupe_key=f"screening_risk:{case.pk}:{tier}:{user.pk}",
+        )  # fmt: skip
+    if policy_for(student.school.district_id).guardian_on_critical and not case.notices.filter(tier__gte=tier).exists():
+        counselor = next((u for u in staff if u.memberships.filter(role=Role.COUNSELOR).exists()), None)
+        crisis.guardian_notify(case=case, counselor=counselor or (staff[0] if staff else None))

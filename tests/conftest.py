@@ -6,6 +6,7 @@ Y is at school B; Z is at school C in the other district.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pytest
 from django.utils import timezone
@@ -115,6 +116,39 @@ class World:
         referral = outside_referral_create(case=self.case_x, by=self.users["counselor_a"], place_kind="hospital",
                                            organisation="City Hospital", referred_on=timezone.localdate())  # fmt: skip
         return {"pk": self.case_x.pk, "referral_pk": referral.pk}
+
+    @cached_property
+    def campaign_a(self):  # type: ignore[no-untyped-def]
+        """An open screening campaign of district A for schools A and B (PHQ-9 and ASQ for grades 7-12)."""
+        import datetime as dt
+
+        from portal.models import SchoolYear
+        from screening import services
+
+        today = timezone.localdate()
+        year = SchoolYear.objects.create(
+            district=self.district_a, name="2026-2027", start=today - dt.timedelta(days=60),
+            end=today + dt.timedelta(days=300),
+        )  # fmt: skip
+        campaign = services.campaign_create(
+            district=self.district_a, school_year=year, name="开学心理普查 2026",
+            schools=[self.school_a, self.school_b], grade_from=4, grade_to=12, opens_on=today, closes_on=today + dt.timedelta(days=14),
+            by=self.users["official_a"],
+            batteries=[services.BatteryPlan(1, 6, ("psc17y",)), services.BatteryPlan(7, 12, ("phq9", "asq"))],
+        )  # fmt: skip
+        services.campaign_open(campaign=campaign, by=self.users["official_a"])
+        return campaign
+
+    @property
+    def codes_a1_route(self) -> dict[str, int]:
+        return {"pk": self.campaign_a.pk, "classroom_pk": self.class_a1.pk}
+
+    @property
+    def consent_x(self) -> str:
+        from screening.models import Participation
+        from screening.services import consent_token
+
+        return consent_token(Participation.objects.get(campaign=self.campaign_a, student=self.student_x))
 
     @property
     def guardian_x(self) -> Guardian:

@@ -66,6 +66,20 @@ CASES = [
     ("crisis:notice_contact", "post", "notice_x_route", STAFF_A, 302),
     ("crisis:acknowledge", "get", "ack_x", EVERYONE, 200),  # the link is the credential: no login
     ("crisis:acknowledge", "post", "ack_x", EVERYONE, 200),
+    ("screening:campaigns", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("screening:campaign_new", "get", None, {"official_a", "official_b"}, 200),
+    ("screening:campaign_new", "post", None, {"official_a", "official_b"}, 200),  # empty form: errors
+    ("screening:campaign", "get", "campaign_a", IMPORTERS | {"official_a"}, 200),
+    ("screening:campaign_open", "post", "campaign_a", {"official_a"}, 302),
+    ("screening:codes", "get", "codes_a1_route", STAFF_A, 200),
+    ("screening:student_file", "get", "student_x", STAFF_A, 200),
+    ("screening:student_file", "get", "student_y", {"counselor_b"}, 200),
+    ("screening:take", "get", None, EVERYONE, 200),  # a code is the student's credential: no login
+    ("screening:take", "post", None, EVERYONE, 200),
+    ("screening:question", "get", None, EVERYONE, 302),  # no code typed in this session: back to the start
+    ("screening:done", "get", None, EVERYONE, 200),
+    ("screening:consent", "get", "consent_x", EVERYONE, 200),  # the guardian's link is the credential
+    ("screening_short", "get", None, EVERYONE, 302),
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),
@@ -117,6 +131,9 @@ CASES = [
     ("api-schema", "get", None, SIGNED_IN, 200),
     ("api-docs", "get", None, SIGNED_IN, 200),
 ]
+
+# Routes open to anyone that answer with a redirect somewhere other than the login page.
+PUBLIC_REDIRECTS = ("language_set", "logout", "screening_short", "screening:question")
 
 # Anonymous refusals that differ from the default (login redirect for pages, 401 for the API).
 ANONYMOUS_REFUSAL = {"api-token": 400}
@@ -171,7 +188,7 @@ def test_access(world, login, case, persona):
     response = getattr(client, method)(url)
     expected = _expected(route, persona, frozenset(allowed), ok, rest[0] if rest else {})
     assert response.status_code == expected, f"{persona} {method.upper()} {url}"
-    if expected == 302 and persona == "anonymous" and route not in ("language_set", "logout"):
+    if expected == 302 and persona == "anonymous" and route not in PUBLIC_REDIRECTS:
         assert response["Location"].startswith(reverse("login"))
 
 

@@ -1,0 +1,115 @@
+"""Reads of screening. Every one starts from portal.access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from portal import access
+from portal.access import AnyUser
+from portal.models import Classroom, Student
+from screening.models import Campaign, Consent, Participation, Response, ResponseStatus
+
+
+def campaigns_for(user: AnyUser) -> QuerySet[Campaign]:
+    return access.scope_campaigns(Campaign.objects.all(), user).select_related("school_year", "district")
+
+
+@dataclass
+class Progress:
+    key: int
+    label: str
+    invited: int
+    consented: int
+    refused: int
+    started: int
+    completed: int
+    flagged: int | None  # None for officials: who was flagged is the school's business
+
+    @property
+    def completion(self) -> int:
+        return round(100 * self.completed / self.invited) if self.invited else 0
+
+
+_COUNTS = {
+    "invited": Count("id"),
+    "consented": Count("id", filter=Q(consent__in=[Consent.GRANTED, Consent.NOT_NEEDED])),
+    "refused": Count("id", filter=Q(consent=Consent.REFUSED)),
+    "started": Count("id", filter=Q(started_at__isnull=False)),
+    "completed": Count("id", filter=Q(completed_at__isnull=False)),
+    "flagged": Count("id", filter=Q(flagged=True) | Q(suggested_tier__gte=1)),
+}
+
+
+def progress(campaign: Campaign, user: AnyUser) -> list[Progress]:
+    """Per class for a school's staff (their schools only), per school for the district's officials.
+    One query whatever the number of schools or classes."""
+    roles = access.roles_of(user)
+    rows = Participation.objects.filter(campaign=campaign)
+    if campaign.district_id in roles.district_ids:
+        grouped = (
+            rows.values("student__school_id", "student__school__name")
+            .annotate(**_COUNTS)
+            .order_by("student__school__name")
+        )
+        return [
+            Progress(
+                r["student__school_id"],
+                r["student__school__name"],
+                r["invited"],
+                r["consented"],
+                r["refused"],
+                r["started"],
+                r["completed"],
+                None,
+            )  # fmt: skip
+            for r in grouped
+        ]
+    grouped = (
+        rows.filter(student__school_id__in=roles.staff_school_ids)
+        .values("student__classroom_id", "student__classroom__grade", "student__classroom__name")
+        .annotate(**_COUNTS)
+        .order_by("student__classroom__grade", "student__classroom__name")
+    )
+    return [
+        Progress(
+            r["student__classroom_id"],
+            f"{r['student__classroom__grade']}年级{r['student__classroom__name']}",
+            r["invited"],
+            r["consented"],
+            r["refused"],
+            r["started"],
+            r["completed"],
+            r["flagged"],
+        )  # fmt: skip
+        for r in grouped
+    ]
+
+
+def code_sheet(campaign: Campaign, classroom: Classroom) -> QuerySet[Participation]:
+    """A class's printable sheet: each student's code and whether they may take part."""
+    return (
+        Participation.objects.filter(campaign=campaign, student__classroom=classroom)
+        .select_related("student")
+        .order_by("student__student_number")
+    )
+
+
+def classrooms_for(campaign: Campaign, user: AnyUser) -> QuerySet[Classroom]:
+    return (
+        access.scope_classrooms(Classroom.objects.all(), user)
+        .filter(school__in=campaign.schools.all(), grade__gte=campaign.grade_from, grade__lte=campaign.grade_to)
+        .filter(school_id__in=access.roles_of(user).staff_school_ids)
+        .order_by("grade", "name")
+    )
+
+
+def student_file(student: Student) -> QuerySet[Response]:
+    """The student's screening results over the years (心理档案), newest first. Call only for a student the
+    user may see clinically (access.scope_clinical)."""
+    return (
+        Response.objects.filter(participation__student=student, status=ResponseStatus.SCORED)
+        .select_related("instrument", "participation__campaign__school_year")
+        .order_by("-participation__campaign__opens_on", "instrument__code")
+    )

@@ -1,0 +1,26 @@
+from celery import shared_task
+
+from screening import services
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def score_pending() -> int:
+    """Drain the submitted responses in batches (bulk queue). Safe to run many at once: SKIP LOCKED."""
+    scored = 0
+    while batch := services.score_batch():
+        scored += batch
+    return scored
+
+
+@shared_task(time_limit=60, soft_time_limit=50, acks_late=True)
+def triage_urgent(response_id: int) -> None:
+    """A critical answer, on the alerts queue: never behind a campaign's backlog."""
+    services.triage_urgent(response_id)
+
+
+@shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
+def campaign_open(campaign_id: int, user_id: int) -> int:
+    from portal.models import User
+    from screening.models import Campaign
+
+    return services.campaign_open(campaign=Campaign.objects.get(pk=campaign_id), by=User.objects.get(pk=user_id))

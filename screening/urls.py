@@ -1,0 +1,17 @@
+from django.urls import path
+
+from screening import views
+
+app_name = "screening"
+urlpatterns = [
+    path("", views.campaigns, name="campaigns"),
+    path("new/", views.campaign_new, name="campaign_new"),
+    path("campaigns/<int:pk>/", views.campaign, name="campaign"),
+    path("campaigns/<int:pk>/open/", views.campaign_open, name="campaign_open"),
+    path("campaigns/<int:pk>/codes/<int:classroom_pk>/", views.codes, name="codes"),
+    path("students/<int:pk>/", views.student_file, name="student_file"),
+    path("take/", views.take, name="take"),
+    path("take/question/", views.question, name="question"),
+    path("take/done/", views.done, name="done"),
+    path("consent/<str:token>/", views.consent, name="consent"),
+]

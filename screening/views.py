@@ -1,0 +1,240 @@
+"""Pages of screening: the student's form (no account, a code), the guardian's consent, the staff's campaigns."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal import access, audit
+from portal.models import District, Role, Student, User
+from portal.security import client_ip
+from portal.views import AuthedRequest
+from screening import selectors, services
+from screening.forms import CampaignForm, CodeForm
+from screening.models import CampaignStatus, Participation
+
+SESSION_KEY = "screening_participation"
+
+REFUSALS = {
+    "unknown": gettext_lazy("This code is not known. Check it with your teacher and try again."),
+    "not_open": gettext_lazy("This screening is not open at the moment."),
+    "completed": gettext_lazy("This code has been used to finish the questionnaire. Thank you!"),
+    "refused": gettext_lazy("Your family has chosen not to take part this time. You do not need to do anything."),
+    "no_consent": gettext_lazy("We are still waiting for your family's consent. Please try again later."),
+    "too_many": gettext_lazy("Too many tries. Please wait a few minutes, or ask your teacher for help."),
+    "bad_link": gettext_lazy("This link is not valid. Please use the link in the school's message."),
+    "closed": gettext_lazy("This screening has closed."),
+    "started": gettext_lazy("The questionnaire has already been started, so the answer can no longer be changed."),
+    "bad_answer": gettext_lazy("Please choose one of the answers."),
+    "not_draft": gettext_lazy("This campaign has already been opened."),
+}
+
+
+def _throttle_key(request: HttpRequest) -> str:
+    return f"screening-code-fail:{client_ip(request)}"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def take(request: HttpRequest) -> HttpResponse:
+    """A student types the code from their class's sheet (no account), on a school PC or a phone."""
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        key = _throttle_key(request)
+        if (cache.get(key) or 0) >= settings.SCREENING_CODE_TRIES:
+            form.add_error("code", REFUSALS["too_many"])
+        else:
+            try:
+                participation = services.participation_for_code(form.cleaned_data["code"])
+            except services.Refused as refused:
+                if refused.code == "unknown":
+                    cache.add(key, 0, timeout=15 * 60)
+                    cache.incr(key)
+                form.add_error("code", REFUSALS[refused.code])
+            else:
+                request.session.cycle_key()  # a shared school PC: a fresh session per student
+                request.session[SESSION_KEY] = participation.pk
+                return redirect("screening:question")
+    return render(request, "screening/take.html", {"form": form})
+
+
+def _participation(request: HttpRequest) -> Participation | None:
+    pk = request.session.get(SESSION_KEY)
+    if pk is None:
+        return None
+    participation = (
+        Participation.objects.select_related("campaign", "student__classroom", "student__school").filter(pk=pk).first()
+    )
+    if participation is None or participation.completed_at is not None:
+        return participation
+    try:  # the campaign may have closed, or consent been withdrawn, since the code was typed
+        services.participation_for_code(participation.code)
+    except services.Refused:
+        request.session.pop(SESSION_KEY, None)
+        return None
+    return participation
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def question(request: HttpRequest) -> HttpResponse:
+    """One question per screen; every answer is saved as it is given, so the form resumes with the code."""
+    participation = _participation(request)
+    if participation is None:
+        return redirect("screening:take")
+    step = services.next_step(participation)
+    if step is None or participation.completed_at is not None:
+        return redirect("screening:done")
+    if request.method == "POST":
+        raw = request.POST.get("value", "")
+        value = None if raw == "skip" else int(raw) if raw.lstrip("-").isdigit() else -1
+        try:
+            services.answer_save(participation=participation, instrument=step.instrument, item=step.item, value=value)
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+        return redirect("screening:question")
+    zh = (get_language() or "").startswith("zh")
+    definition = step.definition
+    item = definition.items[step.item - 1]
+    return render(request, "screening/question.html", {
+        "step": step, "text": item.zh_hans if zh else item.en,
+        "instructions": definition.instructions["zh_hans" if zh else "en"],
+        "options": [(o.value, o.zh_hans if zh else o.en) for o in definition.options],
+        "percent": round(100 * step.done / step.total) if step.total else 0,
+    })  # fmt: skip
+
+
+@never_cache
+def done(request: HttpRequest) -> HttpResponse:
+    """The last page, always: where to get help. Never a score."""
+    participation = (
+        Participation.objects.select_related("student__school").filter(pk=request.session.get(SESSION_KEY)).first()
+    )
+    school = participation.student.school if participation else None
+    counselors = (
+        User.objects.filter(memberships__school=school, memberships__role=Role.COUNSELOR, memberships__active=True)
+        .distinct()
+        .order_by("last_name", "first_name")
+        if school
+        else User.objects.none()
+    )
+    if participation and participation.completed_at:
+        request.session.pop(SESSION_KEY, None)  # the next student on this PC starts clean
+    return render(request, "screening/done.html", {
+        "school": school, "counselors": counselors, "hotline": settings.HELP_HOTLINE,
+        "finished": bool(participation and participation.completed_at),
+    })  # fmt: skip
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, token: str) -> HttpResponse:
+    """The guardian's answer to the consent request, from the link in their message (no login)."""
+    try:
+        participation = services.participation_for_consent_token(token)
+        if request.method == "POST":
+            participation = services.consent_answer(token=token, granted=request.POST.get("answer") == "yes")
+            messages.success(request, _("Thank you. Your answer has been recorded."))
+            return redirect("screening:consent", token=token)
+    except services.Refused as refused:
+        return render(request, "screening/consent_refused.html", {"reason": REFUSALS[refused.code]}, status=410)
+    batteries = services.battery_for(participation)
+    return render(request, "screening/consent.html", {
+        "participation": participation, "instruments": [i.parsed.name for i in batteries],
+        "zh": (get_language() or "").startswith("zh"),
+    })  # fmt: skip
+
+
+# --- staff ------------------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def campaigns(request: AuthedRequest) -> HttpResponse:
+    roles = access.roles_of(request.user)
+    access.require(roles.is_official or bool(roles.staff_school_ids))
+    districts = District.objects.filter(pk__in=roles.district_ids)
+    return render(request, "screening/campaigns.html", {
+        "campaigns": selectors.campaigns_for(request.user), "can_create": districts.exists(),
+    })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def campaign_new(request: AuthedRequest) -> HttpResponse:
+    roles = access.roles_of(request.user)
+    district = District.objects.filter(pk__in=roles.district_ids).order_by("pk").first()
+    if district is None:
+        raise Http404
+    instruments = services.latest_instruments()
+    form = CampaignForm(request.POST or None, district=district, instruments=instruments)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        campaign = services.campaign_create(
+            district=district, school_year=data["school_year"], name=data["name"], schools=data["schools"],
+            grade_from=data["grade_from"], grade_to=data["grade_to"], opens_on=data["opens_on"],
+            closes_on=data["closes_on"], by=request.user,
+            batteries=[services.BatteryPlan(1, 6, tuple(data["battery_primary"])),
+                       services.BatteryPlan(7, 12, tuple(data["battery_secondary"]))],
+        )  # fmt: skip
+        messages.success(request, _("Campaign saved as a draft. Open it when the schools are ready."))
+        return redirect("screening:campaign", pk=campaign.pk)
+    return render(request, "screening/campaign_new.html", {"form": form})
+
+
+@login_required
+@never_cache
+def campaign(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
+    is_official = access.can_run_campaigns(request.user, item.district_id)
+    return render(request, "screening/campaign.html", {
+        "campaign": item, "rows": selectors.progress(item, request.user), "is_official": is_official,
+        "classrooms": [] if is_official else selectors.classrooms_for(item, request.user),
+        "batteries": item.batteries.select_related("instrument"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def campaign_open(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
+    access.require(access.can_run_campaigns(request.user, item.district_id))
+    if item.status != CampaignStatus.DRAFT:
+        messages.error(request, REFUSALS["not_draft"])
+    else:
+        from screening.tasks import campaign_open as open_task
+
+        open_task.delay(item.pk, request.user.pk)
+        messages.success(request, _("The campaign is opening: codes are being made and guardians asked."))
+    return redirect("screening:campaign", pk=pk)
+
+
+@login_required
+@never_cache
+def codes(request: AuthedRequest, pk: int, classroom_pk: int) -> HttpResponse:
+    """A class's printable sheet of codes. Codes are keys to children's forms: each print is audited."""
+    item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
+    classroom = access.get_or_404(selectors.classrooms_for(item, request.user), pk=classroom_pk)
+    rows = list(selectors.code_sheet(item, classroom))
+    audit.record_rows(Participation, [r.pk for r in rows], verb="print_code")
+    return render(request, "screening/codes.html", {"campaign": item, "classroom": classroom, "rows": rows})
+
+
+@login_required
+@never_cache
+def student_file(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The student's psychological file (心理档案): screenings over the years, next to their cases."""
+    student = access.get_or_404(access.scope_clinical(Student.objects.all(), request.user, student_path=""), pk=pk)
+    responses = list(selectors.student_file(student))
+    audit.record_view(student, screening_results_shown=len(responses))
+    cases = student.crisis_cases.order_by("-opened_at")
+    return render(request, "screening/student_file.html", {"student": student, "responses": responses, "cases": cases})

@@ -1,0 +1,136 @@
+"""A student takes part with a code, one question per screen; a guardian's consent or refusal is respected."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+
+from crisis.models import Case
+from portal.models import InboxMessage, Notification
+from screening import services
+from screening.models import Consent, Participation, Response, ResponseStatus
+from screening.views import REFUSALS
+from tests.screening.conftest import consent, participation_of
+
+PHQ_CALM = [0] * 9
+ASQ_NO = [0, 0, 0, 0]
+
+
+def _answer_all(client, values):
+    for value in values:
+        response = client.post(reverse("screening:question"), {"value": value})
+        assert response.status_code == 302
+    return response
+
+
+def test_opening_invites_each_student_once_with_a_code_and_asks_the_guardians(world, campaign):
+    invited = Participation.objects.filter(campaign=campaign)
+    assert {p.student for p in invited} == {world.student_x, world.student_w, world.student_y}  # not school C's
+    assert len({p.code_digest for p in invited}) == 3
+    assert all(p.consent == Consent.PENDING for p in invited)  # under 14: consent needed whatever the mode
+    requests = Notification.objects.filter(kind="screening_consent_request")
+    assert {n.guardian for n in requests} == {world.guardian_x, world.guardian_y, world.student_w.guardians.get()}
+    # Opening twice invites nobody twice.
+    with pytest.raises(services.Refused):
+        services.campaign_open(campaign=campaign, by=world.users["official_a"])
+
+
+def _refusal(code: str) -> str:
+    with translation.override("zh-hans"):  # as the page shows it
+        return escape(str(REFUSALS[code]))
+
+
+def test_a_student_completes_the_form_with_a_code_and_never_sees_a_score(
+    world, campaign, client, django_capture_on_commit_callbacks
+):
+    participation = participation_of(campaign, world.student_x)
+    consent(participation)
+    response = client.post(reverse("screening:take"), {"code": participation.code.lower().replace("-", " ")})
+    assert response["Location"] == reverse("screening:question")
+    page = client.get(reverse("screening:question")).content.decode()
+    assert "做事时提不起兴趣或没有乐趣" in page and "0 / 13" in page  # progress, not a score
+    with django_capture_on_commit_callbacks(execute=True):
+        done = _answer_all(client, PHQ_CALM + ASQ_NO)  # the ASQ's question 5 is not asked after four "no"
+    assert done["Location"] == reverse("screening:question")
+    final = client.get(reverse("screening:question"))
+    assert final["Location"] == reverse("screening:done")
+    html = client.get(reverse("screening:done")).content.decode()
+    assert "12356" in html and "total" not in html.lower()
+    participation.refresh_from_db()
+    assert participation.completed_at is not None
+    assert list(Response.objects.filter(participation=participation).values_list("status", flat=True)) == [
+        ResponseStatus.SCORED, ResponseStatus.SCORED
+    ]  # fmt: skip
+    assert participation.suggested_tier == 0 and not Case.objects.filter(student=world.student_x, source="screening")
+    # The code is used up.
+    again = client.post(reverse("screening:take"), {"code": participation.code})
+    assert _refusal("completed") in again.content.decode()
+
+
+def test_the_form_resumes_where_the_student_stopped(world, campaign, client):
+    participation = participation_of(campaign, world.student_x)
+    consent(participation)
+    client.post(reverse("screening:take"), {"code": participation.code})
+    _answer_all(client, [1, 2, 0])
+    client.cookies.clear()  # another day, another PC
+    client.post(reverse("screening:take"), {"code": participation.code})
+    page = client.get(reverse("screening:question")).content.decode()
+    assert "感到疲倦或没有精力" in page  # item 4
+    assert Response.objects.get(participation=participation).answers == {"1": 1, "2": 2, "3": 0}
+
+
+def test_a_refusal_blocks_taking_part_and_a_pending_consent_waits(world, campaign, client, login):
+    refused = participation_of(campaign, world.student_x)
+    consent(refused, granted=False)
+    page = client.post(reverse("screening:take"), {"code": refused.code}).content.decode()
+    assert _refusal("refused") in page
+    waiting = participation_of(campaign, world.student_w)
+    page = client.post(reverse("screening:take"), {"code": waiting.code}).content.decode()
+    assert _refusal("no_consent") in page
+    assert not Response.objects.exists()
+    # The class's code sheet shows no code for the refused student.
+    staff = login(world.users["counselor_a"])
+    sheet = staff.get(reverse("screening:codes", args=[campaign.pk, world.class_a1.pk])).content.decode()
+    assert refused.code not in sheet and world.student_x.name in sheet
+
+
+def test_wrong_codes_are_throttled(world, campaign, client, settings):
+    settings.SCREENING_CODE_TRIES = 3
+    for _ in range(3):
+        client.post(reverse("screening:take"), {"code": "AAAA-AAAA"})
+    participation = participation_of(campaign, world.student_x)
+    consent(participation)
+    page = client.post(reverse("screening:take"), {"code": participation.code})
+    assert page.status_code == 200 and _refusal("too_many") in page.content.decode()
+
+
+def test_a_critical_answer_reaches_the_counselor_before_the_form_is_finished(
+    world, campaign, client, django_capture_on_commit_callbacks
+):
+    participation = participation_of(campaign, world.student_y)
+    consent(participation)
+    client.post(reverse("screening:take"), {"code": participation.code})
+    with django_capture_on_commit_callbacks(execute=True):
+        _answer_all(client, [0, 0, 0, 0, 0, 0, 0, 0, 2])  # PHQ-9 item 9: "more than half the days"
+    case = Case.objects.get(student=world.student_y)
+    assert case.suggested_tier == 2 and case.evidence[-1]["screening"][0]["instrument"] == "phq9"
+    [alert] = InboxMessage.objects.filter(user=world.users["counselor_b"])
+    assert "Xiao Y" in alert.subject
+    with django_capture_on_commit_callbacks(execute=True):
+        _answer_all(client, [1, 0, 0, 0, 1])  # ASQ: yes to 1, and yes to "right now"
+    case.refresh_from_db()
+    assert case.suggested_tier == 3  # raised, in the same open case
+    assert Case.objects.filter(student=world.student_y).count() == 1
+
+
+def test_answers_off_the_scale_are_refused_and_change_nothing(world, campaign, client):
+    participation = participation_of(campaign, world.student_x)
+    consent(participation)
+    client.post(reverse("screening:take"), {"code": participation.code})
+    client.post(reverse("screening:question"), {"value": "7"})
+    client.post(reverse("screening:question"), {"value": "x"})
+    assert not Response.objects.filter(participation=participation).exclude(answers={}).exists()
+
+
+def test_batteries_follow_the_grade(world, campaign):
+    assert [i.code for i in services.battery_for(participation_of(campaign, world.student_x))] == ["phq9", "asq"]

@@ -132,8 +132,8 @@ class World:
         )  # fmt: skip
         campaign = services.campaign_create(
             district=self.district_a, school_year=year, name="开学心理普查 2026",
-            schools=[self.school_a, self.school_b], grade_from=4, grade_to=12, opens_on=today, closes_on=today + dt.timedelta(days=14),
-            by=self.users["official_a"],
+            schools=[self.school_a, self.school_b], grade_from=4, grade_to=12, opens_on=today,
+            closes_on=today + dt.timedelta(days=14), by=self.users["official_a"],
             batteries=[services.BatteryPlan(1, 6, ("psc17y",)), services.BatteryPlan(7, 12, ("phq9", "asq"))],
         )  # fmt: skip
         services.campaign_open(campaign=campaign, by=self.users["official_a"])

@@ -194,6 +194,7 @@ CELERY_TASK_ROUTES = {
     "crisis.tasks.grants_expire": {"queue": "alerts"},
     "screening.tasks.score_pending": {"queue": "bulk"},
     "screening.tasks.campaign_open": {"queue": "bulk"},
+    "screening.tasks.remind_lagging": {"queue": "bulk"},
     "screening.tasks.triage_urgent": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
@@ -202,6 +203,7 @@ CELERY_BEAT_SCHEDULE = {
     "crisis-grants-expire": {"task": "crisis.tasks.grants_expire", "schedule": 5 * 60.0},
     # A sweeper: scoring is enqueued on commit, and this catches an enqueue that was lost.
     "screening-score-sweep": {"task": "screening.tasks.score_pending", "schedule": 60.0},
+    "screening-remind-lagging": {"task": "screening.tasks.remind_lagging", "schedule": 24 * 60 * 60.0},
 }
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

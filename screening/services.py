@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -13,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -507,3 +509,149 @@ def _alert(case: Any, student: Student, tier: int) -> None:
     if policy_for(student.school.district_id).guardian_on_critical and not case.notices.filter(tier__gte=tier).exists():
         counselor = next((u for u in staff if u.memberships.filter(role=Role.COUNSELOR).exists()), None)
         crisis.guardian_notify(case=case, counselor=counselor or (staff[0] if staff else None))
+
+
+# --- paper forms -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PaperResult:
+    errors: list[dict[str, Any]]
+    stored: int
+
+
+def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: bytes) -> PaperResult:
+    """Store paper forms typed into a sheet, all or nothing, through the same scoring path as the web form."""
+    from screening.paper import YES_NO, _err, parse_paper
+
+    parsed = parse_paper(content)
+    if parsed.errors and not parsed.rows:
+        return PaperResult(parsed.errors, 0)
+    errors = list(parsed.errors)
+    participations = {
+        p.student.student_number: p
+        for p in Participation.objects.filter(campaign=campaign, student__school_id__in=list(school_ids))
+        .select_related("student__classroom")
+    }  # fmt: skip
+    batteries = {
+        grade: {b.instrument.code: b.instrument for b in campaign.batteries.select_related("instrument")
+                if b.grade_from <= grade <= b.grade_to}
+        for grade in range(1, 13)
+    }  # fmt: skip
+    done = set(
+        Response.objects.filter(participation__campaign=campaign)
+        .exclude(status=ResponseStatus.IN_PROGRESS)
+        .values_list("participation_id", "instrument__code")
+    )
+    seen: dict[tuple[str, str], int] = {}
+    plan = []
+    for row in parsed.rows:
+        participation = participations.get(row.student_number)
+        if participation is None:
+            errors.append(_err(row.row, "unknown_student", value=row.student_number))
+            continue
+        instrument = batteries[participation.student.classroom.grade].get(row.instrument)
+        if instrument is None:
+            errors.append(_err(row.row, "unknown_instrument", value=row.instrument))
+            continue
+        if participation.consent in (Consent.REFUSED, Consent.PENDING):
+            errors.append(_err(row.row, "not_consented", value=row.student_number))
+            continue
+        key = (row.student_number, instrument.code)
+        if key in seen:
+            errors.append(
+                _err(row.row, "repeated", value=row.student_number, instrument=instrument.code, first=seen[key])
+            )
+            continue
+        seen[key] = row.row
+        if (participation.pk, instrument.code) in done:
+            errors.append(_err(row.row, "already_done", value=row.student_number, instrument=instrument.code))
+            continue
+        definition = instrument.parsed
+        answers: dict[str, int | None] = {}
+        yes_no = definition.values == {0, 1}
+        for item, text in row.cells.items():
+            value = YES_NO.get(text.lower()) if yes_no and text.lower() in YES_NO else None
+            if value is None and text.isdigit():
+                value = int(text)
+            if int(item) not in definition.numbers:
+                errors.append(_err(row.row, "extra_item", item=item, instrument=instrument.code))
+            elif value not in definition.values:
+                allowed = "/".join(str(v) for v in sorted(definition.values)) + (" 是/否" if yes_no else "")
+                errors.append(_err(row.row, "bad_value", item=item, value=text, allowed=allowed))
+            else:
+                answers[item] = value
+        if len(answers) == len(row.cells):
+            plan.append((participation, instrument, definition, answers))
+    if errors:
+        return PaperResult(sorted(errors, key=lambda e: e["row"]), 0)
+    now = timezone.now()
+    with transaction.atomic():
+        for participation, instrument, definition, answers in plan:
+            full = {str(n): answers.get(str(n)) for n in definition.numbers}
+            response, _ = Response.objects.update_or_create(
+                participation=participation, instrument=instrument,
+                defaults={"answers": full, "source": ResponseSource.PAPER, "status": ResponseStatus.SUBMITTED,
+                          "submitted_at": now, "started_at": now},
+            )  # fmt: skip
+            if any(_hits_critical(definition, int(n), v) for n, v in full.items()):
+                transaction.on_commit(functools.partial(_triage_urgent_enqueue, response.pk))
+        ids = {p.pk for p, *_ in plan}
+        Participation.objects.filter(pk__in=ids, started_at__isnull=True).update(started_at=now)
+        for participation in {p.pk: p for p, *_ in plan}.values():
+            if next_step(participation) is None:
+                Participation.objects.filter(pk=participation.pk, completed_at__isnull=True).update(completed_at=now)
+        audit.append(audit.entries_for(Response, [r.pk for r in Response.objects.filter(
+            participation_id__in=ids, source=ResponseSource.PAPER, submitted_at=now)], verb="import"))  # fmt: skip
+        transaction.on_commit(_score_enqueue)
+    return PaperResult([], len(plan))
+
+
+# --- reminders ---------------------------------------------------------------------------------------------
+
+LAGGING_BELOW = 0.8  # a class lags while fewer than 80% of the students who may take part have finished
+
+
+def remind_lagging(*, campaign: Campaign, school_ids: Iterable[int] | None = None) -> int:
+    """Remind the class teachers of lagging classes, once a day per class: counts only, never a name."""
+    from django.db.models import Count
+
+    rows = (
+        Participation.objects.filter(campaign=campaign, consent__in=[Consent.GRANTED, Consent.NOT_NEEDED])
+        .values(
+            "student__classroom_id",
+            "student__classroom__class_teacher_id",
+            "student__school__name",
+            "student__classroom__grade",
+            "student__classroom__name",
+        )  # fmt: skip
+        .annotate(may=Count("id"), done=Count("id", filter=Q(completed_at__isnull=False)))
+    )
+    if school_ids is not None:
+        rows = rows.filter(student__school_id__in=list(school_ids))
+    teachers = {u.pk: u for u in User.objects.filter(pk__in={r["student__classroom__class_teacher_id"] for r in rows})}
+    sent = 0
+    today = timezone.localdate().isoformat()
+    with transaction.atomic():
+        for row in rows:
+            teacher = teachers.get(row["student__classroom__class_teacher_id"])
+            if teacher is None or not teacher.is_active or row["done"] >= LAGGING_BELOW * row["may"]:
+                continue
+            notification = notifications.notification_send(
+                kind="screening_class_reminder", user=teacher, via=["inbox", "email"],
+                context={"school": row["student__school__name"], "campaign": campaign.name,
+                         "classroom": f"{row['student__classroom__grade']}年级{row['student__classroom__name']}",
+                         "done": row["done"], "may": row["may"], "closes_on": campaign.closes_on.isoformat(),
+                         "take_path": reverse("screening_short")},
+                dedupe_key=f"screening_reminder:{campaign.pk}:{row['student__classroom_id']}:{today}",
+            )  # fmt: skip
+            sent += notification is not None
+    return sent
+
+
+def remind_lagging_all() -> int:
+    today = timezone.localdate()
+    return sum(
+        remind_lagging(campaign=c)
+        for c in Campaign.objects.filter(status=CampaignStatus.OPEN, opens_on__lte=today, closes_on__gte=today)
+    )

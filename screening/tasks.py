@@ -24,3 +24,9 @@ def campaign_open(campaign_id: int, user_id: int) -> int:
     from screening.models import Campaign
 
     return services.campaign_open(campaign=Campaign.objects.get(pk=campaign_id), by=User.objects.get(pk=user_id))
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def remind_lagging() -> int:
+    """Daily: class teachers of classes that lag behind in an open campaign get a reminder."""
+    return services.remind_lagging_all()

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,8 +18,9 @@ from portal.models import District, Role, Student, User
 from portal.security import client_ip
 from portal.views import AuthedRequest
 from screening import selectors, services
-from screening.forms import CampaignForm, CodeForm
+from screening.forms import CampaignForm, CodeForm, PaperImportForm
 from screening.models import CampaignStatus, Participation
+from screening.paper import paper_error
 
 SESSION_KEY = "screening_participation"
 
@@ -219,6 +220,19 @@ def campaign_open(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def remind(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Remind the class teachers of this school's lagging classes now (also done daily by the workers)."""
+    item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
+    schools = access.roles_of(request.user).staff_school_ids
+    access.require(bool(schools))
+    sent = services.remind_lagging(campaign=item, school_ids=schools)
+    messages.success(request, ngettext("%(count)d class teacher reminded.", "%(count)d class teachers reminded.",
+                                       sent) % {"count": sent})  # fmt: skip
+    return redirect("screening:campaign", pk=pk)
+
+
+@login_required
 @never_cache
 def codes(request: AuthedRequest, pk: int, classroom_pk: int) -> HttpResponse:
     """A class's printable sheet of codes. Codes are keys to children's forms: each print is audited."""
@@ -227,6 +241,30 @@ def codes(request: AuthedRequest, pk: int, classroom_pk: int) -> HttpResponse:
     rows = list(selectors.code_sheet(item, classroom))
     audit.record_rows(Participation, [r.pk for r in rows], verb="print_code")
     return render(request, "screening/codes.html", {"campaign": item, "classroom": classroom, "rows": rows})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def paper_import(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Paper forms typed into a sheet: checked row by row, stored all or nothing, scored like the web form."""
+    item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
+    schools = access.roles_of(request.user).staff_school_ids
+    access.require(bool(schools) and item.status == CampaignStatus.OPEN)
+    form = PaperImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = services.paper_import(campaign=item, school_ids=schools, content=upload.read())
+        if not result.errors:
+            messages.success(request, ngettext("%(count)d form stored; it is being scored.",
+                                               "%(count)d forms stored; they are being scored.",
+                                               result.stored) % {"count": result.stored})  # fmt: skip
+            return redirect("screening:campaign", pk=pk)
+        errors = [
+            _("Row %(row)s: %(message)s") % {"row": e["row"], "message": paper_error(e)} for e in result.errors[:200]
+        ]
+    return render(request, "screening/paper_import.html", {"campaign": item, "form": form, "errors": errors})
 
 
 @login_required

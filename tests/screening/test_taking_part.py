@@ -134,3 +134,33 @@ def test_answers_off_the_scale_are_refused_and_change_nothing(world, campaign, c
 
 def test_batteries_follow_the_grade(world, campaign):
     assert [i.code for i in services.battery_for(participation_of(campaign, world.student_x))] == ["phq9", "asq"]
+
+
+def test_class_teachers_of_lagging_classes_are_reminded_once_a_day(
+    world, campaign, login, django_capture_on_commit_callbacks
+):
+    for student in (world.student_x, world.student_w):
+        consent(participation_of(campaign, student))
+    client = login(world.users["counselor_a"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("screening:remind", args=[campaign.pk]))
+        client.post(reverse("screening:remind", args=[campaign.pk]))  # the same day: nothing more
+    [reminder] = InboxMessage.objects.filter(user=world.users["teacher_a"])
+    assert "0" in reminder.subject and world.student_x.name not in reminder.subject + reminder.body
+    assert services.remind_lagging_all() == 0  # already reminded today
+
+
+def test_progress_per_class_for_staff_and_per_school_for_officials(world, campaign, login, django_assert_num_queries):
+    consent(participation_of(campaign, world.student_x))
+    consent(participation_of(campaign, world.student_y), granted=False)
+    from screening import selectors
+
+    with django_assert_num_queries(3):  # the roles (memberships, parent check), then one grouped count
+        rows = selectors.progress(campaign, world.users["official_a"])
+    assert [(r.label, r.invited, r.consented, r.refused, r.flagged) for r in rows] == [
+        ("School A", 2, 1, 0, None), ("School B", 1, 0, 1, None)
+    ]  # fmt: skip
+    staff_rows = selectors.progress(campaign, world.users["counselor_a"])
+    assert sum(r.invited for r in staff_rows) == 2 and all(r.flagged == 0 for r in staff_rows)
+    page = login(world.users["official_b"]).get(reverse("screening:campaign", args=[campaign.pk]))
+    assert page.status_code == 404  # another district's campaign

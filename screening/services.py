@@ -171,6 +171,8 @@ def campaign_open(*, campaign: Campaign, by: User) -> int:
             guardian = primary.get(participation.student_id)
             if guardian is not None:
                 _consent_message(participation, guardian)
+            if participation.consent == Consent.NOT_NEEDED:
+                _parent_form_message(participation)
         audit.append(
             [audit.Entry("campaign.open", "screening.campaign", campaign.pk, detail={"invited": len(participations)})]
         )
@@ -199,6 +201,51 @@ def _consent_message(participation: Participation, guardian: Guardian) -> None:
     )  # fmt: skip
 
 
+_PARENT_FORM_SALT = "screening.parent-form"
+
+
+def parent_form_token(participation: Participation) -> str:
+    return signing.TimestampSigner(salt=_PARENT_FORM_SALT).sign_object({"p": participation.pk})
+
+
+def _parent_form_message(participation: Participation) -> None:
+    """Parent-report instruments (e.g. the PSC-17) go to the primary guardian, with their own link."""
+    if not battery_for(participation, "parent"):
+        return
+    link = StudentGuardian.objects.filter(student=participation.student_id, is_primary=True).select_related("guardian")
+    guardian = link.first()
+    if guardian is None:
+        return
+    campaign = participation.campaign
+    notifications.notification_send(
+        kind="screening_parent_form",
+        guardian=guardian.guardian,
+        context={
+            "school": participation.student.school.name, "student": participation.student.name,
+            "campaign": campaign.name, "closes_on": campaign.closes_on.isoformat(),
+            "form_path": reverse("screening:parent_form", args=[parent_form_token(participation)]),
+        },
+        dedupe_key=f"screening_parent_form:{participation.pk}",
+    )  # fmt: skip
+
+
+def participation_for_parent_token(token: str) -> Participation:
+    """The guardian's form link: valid while the campaign is open and consent stands."""
+    try:
+        payload = signing.TimestampSigner(salt=_PARENT_FORM_SALT).unsign_object(token, max_age=dt.timedelta(days=120))
+        participation = Participation.objects.select_related("campaign", "student__school", "student__classroom").get(
+            pk=payload["p"]
+        )
+    except (signing.BadSignature, Participation.DoesNotExist, KeyError, TypeError) as exc:
+        raise Refused("bad_link") from exc
+    campaign = participation.campaign
+    if campaign.status != CampaignStatus.OPEN or not campaign.opens_on <= timezone.localdate() <= campaign.closes_on:
+        raise Refused("not_open")
+    if participation.consent in (Consent.REFUSED, Consent.PENDING):
+        raise Refused("refused" if participation.consent == Consent.REFUSED else "no_consent")
+    return participation
+
+
 def participation_for_consent_token(token: str) -> Participation:
     try:
         payload = signing.TimestampSigner(salt=_CONSENT_SALT).unsign_object(token, max_age=dt.timedelta(days=120))
@@ -222,7 +269,9 @@ def consent_answer(*, token: str, granted: bool) -> Participation:
         )  # fmt: skip
         if not updated:
             raise Refused("started")
-    participation.refresh_from_db()
+        participation.refresh_from_db()
+        if participation.consent == Consent.GRANTED:
+            _parent_form_message(participation)
     return participation
 
 
@@ -253,13 +302,16 @@ def participation_for_code(code: str) -> Participation:
     return participation
 
 
-def battery_for(participation: Participation) -> list[Instrument]:
+def battery_for(participation: Participation, informant: str | None = "self") -> list[Instrument]:
+    """The instruments of the student's grade band: the student's own ("self"), the guardian's ("parent"),
+    or both (None)."""
     grade = participation.student.classroom.grade
     return [
         b.instrument
         for b in Battery.objects.filter(campaign=participation.campaign_id, grade_from__lte=grade, grade_to__gte=grade)
         .select_related("instrument")
         .order_by("position", "id")
+        if informant is None or b.instrument.definition["informant"] == informant
     ]
 
 
@@ -286,9 +338,9 @@ def _asked(definition: Definition, answers: dict[str, Any]) -> list[int]:
     return items
 
 
-def next_step(participation: Participation) -> Step | None:
-    """The next unanswered question, or None when every instrument is submitted."""
-    battery = battery_for(participation)
+def next_step(participation: Participation, informant: str = "self") -> Step | None:
+    """The next unanswered question for the student (or the guardian), or None when all is submitted."""
+    battery = battery_for(participation, informant)
     responses = {r.instrument_id: r for r in participation.responses.all()}
     done = total = 0
     step = None
@@ -309,20 +361,30 @@ def next_step(participation: Participation) -> Step | None:
     return Step(step[0], step[1], step[2], done, total)
 
 
-def answer_save(*, participation: Participation, instrument: Instrument, item: int, value: int | None) -> None:
-    """Save one answer (None: the student skipped it) the moment it is given. A critical answer is
-    triaged at once on the alerts queue; finishing an instrument submits it for scoring."""
+def answer_save(
+    *, participation: Participation, instrument: Instrument, item: int, value: int | None, informant: str = "self"
+) -> None:
+    """Save one answer (None: skipped) the moment it is given. A critical answer is triaged at once on the
+    alerts queue; finishing an instrument submits it for scoring. The guardian answers the parent-report
+    instruments through their own link (informant="parent")."""
     definition = instrument.parsed
     if item not in definition.numbers or (value is not None and value not in definition.values):
         raise Refused("bad_answer")
+    if definition.informant != informant:
+        raise Refused("bad_answer")
     with transaction.atomic():
         locked = Participation.objects.select_for_update().get(pk=participation.pk)
-        if locked.completed_at is not None or locked.consent in (Consent.REFUSED, Consent.PENDING):
-            raise Refused("completed" if locked.completed_at else "refused")
+        if locked.consent in (Consent.REFUSED, Consent.PENDING):
+            raise Refused("refused")
+        if informant == "self" and locked.completed_at is not None:
+            raise Refused("completed")
         now = timezone.now()
         if locked.started_at is None:
             Participation.objects.filter(pk=locked.pk).update(started_at=now)
-        response, _ = Response.objects.get_or_create(participation=locked, instrument=instrument)
+        source = ResponseSource.WEB if informant == "self" else ResponseSource.GUARDIAN
+        response, _ = Response.objects.get_or_create(
+            participation=locked, instrument=instrument, defaults={"source": source}
+        )
         if response.status != ResponseStatus.IN_PROGRESS:
             raise Refused("completed")
         response.answers = {**response.answers, str(item): value}
@@ -331,7 +393,7 @@ def answer_save(*, participation: Participation, instrument: Instrument, item: i
             transaction.on_commit(lambda: _triage_urgent_enqueue(response.pk))
         if all(str(n) in response.answers for n in _asked(definition, response.answers)):
             _submit(response, now)
-        if next_step(locked) is None:
+        if informant == "self" and next_step(locked) is None:
             Participation.objects.filter(pk=locked.pk).update(completed_at=now)
             audit.append(audit.entries_for(Participation, [locked.pk], verb="complete"))
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path("take/", views.take, name="take"),
     path("take/question/", views.question, name="question"),
     path("take/done/", views.done, name="done"),
+    path("parent/<str:token>/", views.parent_form, name="parent_form"),
     path("consent/<str:token>/", views.consent, name="consent"),
 ]

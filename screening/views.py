@@ -91,17 +91,39 @@ def question(request: HttpRequest) -> HttpResponse:
     participation = _participation(request)
     if participation is None:
         return redirect("screening:take")
-    step = services.next_step(participation)
-    if step is None or participation.completed_at is not None:
+    if participation.completed_at is not None:
         return redirect("screening:done")
+    return _ask(request, participation, "self", redirect_to="screening:question", done="screening:done")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def parent_form(request: HttpRequest, token: str) -> HttpResponse:
+    """The guardian's own questionnaire about their child (parent-report instruments), from their link."""
+    try:
+        participation = services.participation_for_parent_token(token)
+    except services.Refused as refused:
+        return render(request, "screening/consent_refused.html", {"reason": REFUSALS[refused.code]}, status=410)
+    return _ask(request, participation, "parent", redirect_to=("screening:parent_form", token), done=None)
+
+
+def _ask(request: HttpRequest, participation: Participation, informant: str, *, redirect_to, done) -> HttpResponse:  # type: ignore[no-untyped-def]
+    step = services.next_step(participation, informant)
+    target = redirect(*redirect_to) if isinstance(redirect_to, tuple) else redirect(redirect_to)
+    if step is None:
+        if done:
+            return redirect(done)
+        return render(request, "screening/parent_done.html",
+                      {"participation": participation, "hotline": settings.HELP_HOTLINE})  # fmt: skip
     if request.method == "POST":
         raw = request.POST.get("value", "")
         value = None if raw == "skip" else int(raw) if raw.lstrip("-").isdigit() else -1
         try:
-            services.answer_save(participation=participation, instrument=step.instrument, item=step.item, value=value)
+            services.answer_save(participation=participation, instrument=step.instrument, item=step.item,
+                                 value=value, informant=informant)  # fmt: skip
         except services.Refused as refused:
             messages.error(request, REFUSALS[refused.code])
-        return redirect("screening:question")
+        return target
     zh = (get_language() or "").startswith("zh")
     definition = step.definition
     item = definition.items[step.item - 1]
@@ -110,6 +132,7 @@ def question(request: HttpRequest) -> HttpResponse:
         "instructions": definition.instructions["zh_hans" if zh else "en"],
         "options": [(o.value, o.zh_hans if zh else o.en) for o in definition.options],
         "percent": round(100 * step.done / step.total) if step.total else 0,
+        "about": participation.student.name if informant == "parent" else "",
     })  # fmt: skip
 
 

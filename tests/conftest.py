@@ -151,6 +151,15 @@ class World:
         return consent_token(Participation.objects.get(campaign=self.campaign_a, student=self.student_x))
 
     @property
+    def parent_form_x(self) -> str:
+        from screening.models import Participation
+        from screening.services import consent_answer, consent_token, parent_form_token
+
+        participation = Participation.objects.get(campaign=self.campaign_a, student=self.student_x)
+        consent_answer(token=consent_token(participation), granted=True)
+        return parent_form_token(participation)
+
+    @property
     def guardian_x(self) -> Guardian:
         return self.student_x.guardians.get()
 

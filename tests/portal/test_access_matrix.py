@@ -83,6 +83,7 @@ CASES = [
     ("screening:done", "get", None, EVERYONE, 200),
     ("screening:consent", "get", "consent_x", EVERYONE, 200),  # the guardian's link is the credential
     ("screening_short", "get", None, EVERYONE, 302),
+    ("screening:parent_form", "get", "parent_form_x", EVERYONE, 200),  # the guardian's link is the credential
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),

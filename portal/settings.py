@@ -195,6 +195,7 @@ CELERY_TASK_ROUTES = {
     "screening.tasks.score_pending": {"queue": "bulk"},
     "screening.tasks.campaign_open": {"queue": "bulk"},
     "screening.tasks.remind_lagging": {"queue": "bulk"},
+    "screening.tasks.rescore": {"queue": "bulk"},
     "screening.tasks.triage_urgent": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {

@@ -197,6 +197,8 @@ class Response(models.Model):
     outcome = models.CharField(max_length=30, blank=True)  # the ASQ's result
     subscales = models.JSONField(default=dict, blank=True)
     suggested_tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The definition version whose rules produced the result: the one given with, or a fix re-scored with.
+    scored_with = models.ForeignKey(Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     review_flags = models.JSONField(default=list, blank=True)  # answer-validity checks: never hide a critical answer
 
     objects = AuditedQuerySet.as_manager()
@@ -219,3 +221,45 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"response #{self.pk}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class RescoreJob(models.Model):
+    """Re-scoring a campaign's responses to one instrument with a fixed definition: a bulk job with progress."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rescore_jobs")
+    code = models.CharField(_("instrument"), max_length=20)
+    to_instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    created_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("re-scoring job")
+        verbose_name_plural = _("re-scoring jobs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="rescore_done_le_total"),
+            # One job at a time per campaign and instrument: two would race over the same rows.
+            models.UniqueConstraint(
+                fields=["campaign", "code"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="rescore_one_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rescore {self.code} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100

@@ -13,15 +13,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from crisis import services as crisis
 from portal import audit, notifications
 from portal.models import District, Guardian, Role, School, SchoolYear, Student, StudentGuardian, User
-from screening.definitions import Definition, shipped
+from screening.definitions import Definition, DefinitionError, shipped
 from screening.models import (
     Battery,
     Campaign,
@@ -29,7 +29,9 @@ from screening.models import (
     Consent,
     ConsentMode,
     Instrument,
+    JobStatus,
     Participation,
+    RescoreJob,
     Response,
     ResponseSource,
     ResponseStatus,
@@ -440,7 +442,9 @@ def review_flags(definition: Definition, response: Response) -> list[str]:
     return flags
 
 
-def _apply(response: Response, result: Result, flags: list[str], now: dt.datetime) -> None:
+def _apply(
+    response: Response, result: Result, flags: list[str], now: dt.datetime, scored_with: Instrument | None = None
+) -> None:
     response.status = ResponseStatus.SCORED
     response.scored_at = now
     response.valid, response.total, response.band = result.valid, result.total, result.band or ""
@@ -448,10 +452,11 @@ def _apply(response: Response, result: Result, flags: list[str], now: dt.datetim
     response.subscales = {k: {"score": v.score, "positive": v.positive} for k, v in result.subscales.items()}
     response.suggested_tier = result.tier_number
     response.review_flags = flags
+    response.scored_with_id = response.instrument_id if scored_with is None else scored_with.pk
 
 
 SCORED_FIELDS = ["status", "scored_at", "valid", "total", "band", "positive", "critical", "outcome", "subscales",
-                 "suggested_tier", "review_flags"]  # fmt: skip
+                 "suggested_tier", "review_flags", "scored_with"]  # fmt: skip
 
 
 def score_batch(limit: int = 500) -> int:
@@ -717,3 +722,81 @@ def remind_lagging_all() -> int:
         remind_lagging(campaign=c)
         for c in Campaign.objects.filter(status=CampaignStatus.OPEN, opens_on__lte=today, closes_on__gte=today)
     )
+
+
+# --- re-scoring --------------------------------------------------------------------------------------------
+
+
+def rescore_start(*, campaign: Campaign, code: str, by: User) -> RescoreJob:
+    """Queue a re-scoring of the campaign's scored responses to `code` with its newest loaded definition.
+
+    The new version must ask the same items on the same scale (a fix of the rules, not a new form)."""
+    to = latest_instruments().get(code)
+    if to is None:
+        raise Refused("unknown_instrument")
+    given = Instrument.objects.filter(pk__in=Response.objects.filter(
+        participation__campaign=campaign, instrument__code=code).values("instrument_id"))  # fmt: skip
+    try:
+        target = to.parsed
+    except DefinitionError as exc:
+        raise Refused("incompatible") from exc
+    for instrument in given:
+        old = instrument.parsed
+        if old.numbers != target.numbers or old.values != target.values:
+            raise Refused("incompatible")
+    responses = Response.objects.filter(
+        participation__campaign=campaign, instrument__code=code, status=ResponseStatus.SCORED
+    )
+    try:
+        with transaction.atomic():
+            job = RescoreJob.objects.create(
+                campaign=campaign, code=code, to_instrument=to, total=responses.count(), created_by=by
+            )
+    except IntegrityError as exc:
+        raise Refused("rescore_running") from exc
+    transaction.on_commit(lambda: _rescore_enqueue(job.pk))
+    return job
+
+
+def _rescore_enqueue(job_id: int) -> None:
+    from screening.tasks import rescore
+
+    rescore.delay(job_id)
+
+
+def rescore_run(job_id: int, batch: int = 500) -> RescoreJob:
+    """Re-score in batches, saving progress after each; a raised tier reaches the ledger (never a lower one)."""
+    job = RescoreJob.objects.select_related("to_instrument", "campaign").get(pk=job_id)
+    RescoreJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(status=JobStatus.RUNNING)
+    definition = job.to_instrument.parsed
+    policy = Policy(policy_for(job.campaign.district_id).positive_at)
+    last_id = 0
+    try:
+        while True:
+            with transaction.atomic():
+                rows = list(
+                    Response.objects.select_for_update(of=("self",))
+                    .filter(
+                        participation__campaign=job.campaign_id,
+                        instrument__code=job.code,
+                        status=ResponseStatus.SCORED,
+                        pk__gt=last_id,
+                    )  # fmt: skip
+                    .order_by("pk")[:batch]
+                )
+                if not rows:
+                    break
+                now = timezone.now()
+                for response in rows:
+                    _apply(response, score(definition, response.answers, policy), response.review_flags, now,
+                           scored_with=job.to_instrument)  # fmt: skip
+                Response.objects.bulk_update(rows, SCORED_FIELDS, batch_size=batch)
+                _triage({r.participation_id for r in rows}, {r.pk for r in rows if r.suggested_tier})
+                last_id = rows[-1].pk
+                RescoreJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows))
+    except Exception:
+        RescoreJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, finished_at=timezone.now())
+        raise
+    RescoreJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job

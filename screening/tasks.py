@@ -30,3 +30,8 @@ def campaign_open(campaign_id: int, user_id: int) -> int:
 def remind_lagging() -> int:
     """Daily: class teachers of classes that lag behind in an open campaign get a reminder."""
     return services.remind_lagging_all()
+
+
+@shared_task(time_limit=60 * 60, soft_time_limit=59 * 60)
+def rescore(job_id: int) -> int:
+    return services.rescore_run(job_id).done

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<int:pk>/", views.campaign, name="campaign"),
     path("campaigns/<int:pk>/open/", views.campaign_open, name="campaign_open"),
+    path("campaigns/<int:pk>/rescore/", views.rescore, name="rescore"),
     path("campaigns/<int:pk>/remind/", views.remind, name="remind"),
     path("campaigns/<int:pk>/paper/", views.paper_import, name="paper_import"),
     path("campaigns/<int:pk>/codes/<int:classroom_pk>/", views.codes, name="codes"),

@@ -36,6 +36,11 @@ REFUSALS = {
     "started": gettext_lazy("The questionnaire has already been started, so the answer can no longer be changed."),
     "bad_answer": gettext_lazy("Please choose one of the answers."),
     "not_draft": gettext_lazy("This campaign has already been opened."),
+    "unknown_instrument": gettext_lazy("This instrument is not loaded."),
+    "incompatible": gettext_lazy(
+        "The newest definition asks different items or answers: it cannot re-score forms given with the old one."
+    ),
+    "rescore_running": gettext_lazy("A re-scoring of this instrument is already running."),
 }
 
 
@@ -224,6 +229,8 @@ def campaign(request: AuthedRequest, pk: int) -> HttpResponse:
         "campaign": item, "rows": selectors.progress(item, request.user), "is_official": is_official,
         "classrooms": [] if is_official else selectors.classrooms_for(item, request.user),
         "batteries": item.batteries.select_related("instrument"),
+        "latest": services.latest_instruments() if is_official else {},
+        "jobs": item.rescore_jobs.select_related("to_instrument")[:10] if is_official else [],
     })  # fmt: skip
 
 
@@ -239,6 +246,21 @@ def campaign_open(request: AuthedRequest, pk: int) -> HttpResponse:
 
         open_task.delay(item.pk, request.user.pk)
         messages.success(request, _("The campaign is opening: codes are being made and guardians asked."))
+    return redirect("screening:campaign", pk=pk)
+
+
+@login_required
+@require_POST
+def rescore(request: AuthedRequest, pk: int) -> HttpResponse:
+    """An official re-scores the campaign's responses to one instrument with its newest definition."""
+    item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
+    access.require(access.can_run_campaigns(request.user, item.district_id))
+    try:
+        services.rescore_start(campaign=item, code=request.POST.get("code", ""), by=request.user)
+    except services.Refused as refused:
+        messages.error(request, REFUSALS[refused.code])
+    else:
+        messages.success(request, _("Re-scoring has started; its progress is shown below."))
     return redirect("screening:campaign", pk=pk)
 
 

@@ -75,6 +75,7 @@ CASES = [
     ("screening:paper_import", "get", "campaign_a", IMPORTERS, 200),
     ("screening:paper_import", "post", "campaign_a", IMPORTERS, 200),  # no file: the form comes back
     ("screening:remind", "post", "campaign_a", IMPORTERS, 302),
+    ("screening:rescore", "post", "campaign_a", {"official_a"}, 302),
     ("screening:student_file", "get", "student_x", STAFF_A, 200),
     ("screening:student_file", "get", "student_y", {"counselor_b"}, 200),
     ("screening:take", "get", None, EVERYONE, 200),  # a code is the student's credential: no login

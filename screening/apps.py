@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ScreeningConfig(AppConfig):
     name = "screening"
     verbose_name = _("Screening")
+
+    def ready(self) -> None:
+        from portal import demo as portal_demo
+        from screening import demo
+
+        portal_demo.SEEDERS.append(demo.seed)

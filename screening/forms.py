@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import School, SchoolYear
+from screening.models import ScreeningPolicy
 
 GRADE_CHOICES = [(g, str(g)) for g in range(1, 13)]
 
@@ -57,3 +58,31 @@ class CampaignForm(forms.Form):
 
 class PaperImportForm(forms.Form):
     file = forms.FileField(label=_("Answers"), help_text=_("CSV (UTF-8) or Excel .xlsx, one row per form."))
+
+
+class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A district's screening policy. Cut-offs may only be lowered (more students looked at), never raised."""
+
+    class Meta:
+        model = ScreeningPolicy
+        fields = ["consent_mode", "guardian_on_critical"]
+
+    def __init__(self, *args, definitions, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.definitions = {code: d for code, d in definitions.items() if d.positive_at is not None}
+        current = self.instance.positive_at or {}
+        for code, d in self.definitions.items():
+            self.fields[f"cutoff_{code}"] = forms.IntegerField(
+                label=_("%(name)s: positive from") % {"name": d.name["zh_hans"]}, required=False,
+                min_value=1, max_value=d.positive_at, initial=current.get(code),
+                help_text=_("Published cut-off %(cut)s. Leave empty to use it; a lower value flags more students.")
+                % {"cut": d.positive_at},
+            )  # fmt: skip
+
+    def save(self, commit: bool = True):  # type: ignore[no-untyped-def]
+        self.instance.positive_at = {
+            code: self.cleaned_data[f"cutoff_{code}"]
+            for code in self.definitions
+            if self.cleaned_data.get(f"cutoff_{code}") is not None
+        }
+        return super().save(commit)

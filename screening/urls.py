@@ -6,6 +6,7 @@ app_name = "screening"
 urlpatterns = [
     path("", views.campaigns, name="campaigns"),
     path("new/", views.campaign_new, name="campaign_new"),
+    path("policy/", views.policy, name="policy"),
     path("campaigns/<int:pk>/", views.campaign, name="campaign"),
     path("campaigns/<int:pk>/open/", views.campaign_open, name="campaign_open"),
     path("campaigns/<int:pk>/rescore/", views.rescore, name="rescore"),

@@ -18,7 +18,7 @@ from portal.models import District, Role, Student, User
 from portal.security import client_ip
 from portal.views import AuthedRequest
 from screening import selectors, services
-from screening.forms import CampaignForm, CodeForm, PaperImportForm
+from screening.forms import CampaignForm, CodeForm, PaperImportForm, PolicyForm
 from screening.models import CampaignStatus, Participation
 from screening.paper import paper_error
 
@@ -194,6 +194,28 @@ def campaigns(request: AuthedRequest) -> HttpResponse:
     return render(request, "screening/campaigns.html", {
         "campaigns": selectors.campaigns_for(request.user), "can_create": districts.exists(),
     })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def policy(request: AuthedRequest) -> HttpResponse:
+    """The district's screening policy: consent mode, telling guardians of critical answers, lower cut-offs."""
+    district = District.objects.filter(pk__in=access.roles_of(request.user).district_ids).order_by("pk").first()
+    if district is None:
+        raise Http404
+    current = services.policy_for(district.pk)
+    definitions = {code: i.parsed for code, i in services.latest_instruments().items()}
+    form = PolicyForm(request.POST or None, instance=current, definitions=definitions)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.append([audit.Entry("screeningpolicy.update", "screening.screeningpolicy", form.instance.pk,
+                                  detail={"consent_mode": form.instance.consent_mode,
+                                          "guardian_on_critical": form.instance.guardian_on_critical,
+                                          "positive_at": form.instance.positive_at})])  # fmt: skip
+        messages.success(request, _("Saved."))
+        return redirect("screening:policy")
+    return render(request, "screening/policy.html", {"form": form, "district": district})
 
 
 @login_required

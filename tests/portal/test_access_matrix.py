@@ -70,6 +70,8 @@ CASES = [
     ("screening:campaign_new", "get", None, {"official_a", "official_b"}, 200),
     ("screening:campaign_new", "post", None, {"official_a", "official_b"}, 200),  # empty form: errors
     ("screening:campaign", "get", "campaign_a", IMPORTERS | {"official_a"}, 200),
+    ("screening:policy", "get", None, {"official_a", "official_b"}, 200),
+    ("screening:policy", "post", None, {"official_a", "official_b"}, 200),  # empty form: errors
     ("screening:campaign_open", "post", "campaign_a", {"official_a"}, 302),
     ("screening:codes", "get", "codes_a1_route", STAFF_A, 200),
     ("screening:paper_import", "get", "campaign_a", IMPORTERS, 200),

@@ -47,3 +47,13 @@ def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settin
     # The demo parent sees exactly one child, who sits in the demo teacher's class.
     child = Student.objects.visible_to(User.objects.get(username="parent")).get()
     assert child.classroom.class_teacher.username == "teacher"
+    # The demo campaign: open at school A, the teacher's class consented, five forms done; the README's code
+    # opens a form, and the expert logs in to their assignment.
+    from screening.demo import DEMO_CODE
+    from screening.models import Campaign, Participation
+
+    campaign = Campaign.objects.get()
+    assert Participation.objects.filter(campaign=campaign, completed_at__isnull=False).count() == 5
+    client.logout()
+    assert client.post(reverse("screening:take"), {"code": DEMO_CODE})["Location"] == reverse("screening:question")
+    assert "expert" in printed

@@ -164,3 +164,28 @@ def test_progress_per_class_for_staff_and_per_school_for_officials(world, campai
     assert sum(r.invited for r in staff_rows) == 2 and all(r.flagged == 0 for r in staff_rows)
     page = login(world.users["official_b"]).get(reverse("screening:campaign", args=[campaign.pk]))
     assert page.status_code == 404  # another district's campaign
+
+
+def test_an_official_sets_the_policy_and_may_only_lower_a_cut_off(world, login):
+    from screening.models import ScreeningPolicy
+
+    client = login(world.users["official_a"])
+    data = {"consent_mode": "opt_out", "guardian_on_critical": "on", "cutoff_scared": "23"}
+    assert client.post(reverse("screening:policy"), data).status_code == 302
+    policy = ScreeningPolicy.objects.get(district=world.district_a)
+    assert (policy.consent_mode, policy.guardian_on_critical, policy.positive_at) == ("opt_out", True, {"scared": 23})
+    page = client.post(reverse("screening:policy"), {**data, "cutoff_phq9": "12"})  # above the published 10
+    assert page.status_code == 200 and ScreeningPolicy.objects.get().positive_at == {"scared": 23}
+
+
+def test_over_14s_take_part_unless_refused_where_guardians_may_opt_out(world):
+    import datetime as dt
+
+    from screening.models import ScreeningPolicy
+
+    ScreeningPolicy.objects.create(district=world.district_a, consent_mode="opt_out")
+    world.student_w.birth_date = dt.date(2010, 1, 1)  # 16
+    world.student_w.save()
+    campaign = world.campaign_a
+    assert participation_of(campaign, world.student_w).consent == Consent.NOT_NEEDED
+    assert participation_of(campaign, world.student_x).consent == Consent.PENDING  # 13: PIPL art. 31

@@ -340,6 +340,15 @@ def student_file(request: AuthedRequest, pk: int) -> HttpResponse:
     """The student's psychological file (心理档案): screenings over the years, next to their cases."""
     student = access.get_or_404(access.scope_clinical(Student.objects.all(), request.user, student_path=""), pk=pk)
     responses = list(selectors.student_file(student))
+    # The trend: each result against the same instrument's previous one (the list is newest first).
+    for response in responses:
+        response.change = None  # type: ignore[attr-defined]
+    previous: dict[str, int | None] = {}
+    for response in reversed(responses):
+        before = previous.get(response.instrument.code)
+        if before is not None and response.total is not None:
+            response.change = response.total - before  # type: ignore[attr-defined]
+        previous[response.instrument.code] = response.total
     audit.record_view(student, screening_results_shown=len(responses))
     cases = student.crisis_cases.order_by("-opened_at")
     return render(request, "screening/student_file.html", {"student": student, "responses": responses, "cases": cases})

@@ -2,7 +2,7 @@
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from crisis.models import Case
@@ -189,3 +189,48 @@ def test_over_14s_take_part_unless_refused_where_guardians_may_opt_out(world):
     campaign = world.campaign_a
     assert participation_of(campaign, world.student_w).consent == Consent.NOT_NEEDED
     assert participation_of(campaign, world.student_x).consent == Consent.PENDING  # 13: PIPL art. 31
+
+
+def test_the_psychological_file_shows_scores_over_the_years_to_counselors_only(
+    world, campaign, login, django_capture_on_commit_callbacks
+):
+    import copy
+    import datetime as dt
+
+    from portal.models import SchoolYear
+
+    participation = participation_of(campaign, world.student_x)
+    consent(participation)
+    phq = services.battery_for(participation)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        for item in range(1, 10):
+            services.answer_save(participation=participation, instrument=phq, item=item, value=1 if item < 9 else 0)
+    # Last year's campaign, with a lower total.
+    year = SchoolYear.objects.create(district=world.district_a, name="2025-2026", start=dt.date(2025, 9, 1),
+                                     end=dt.date(2026, 7, 1))  # fmt: skip
+    old = copy.copy(campaign)
+    old.pk, old.name, old.school_year, old.opens_on, old.closes_on = (
+        None,
+        "2025 普查",
+        year,
+        dt.date(2025, 9, 1),
+        dt.date(2025, 9, 20),
+    )
+    old.save()
+    past = Participation.objects.create(campaign=old, student=world.student_x, code="X", code_digest="x" * 64,
+                                        consent="granted")  # fmt: skip
+    Response.objects.create(
+        participation=past, instrument=phq, answers={}, status="scored", total=3, band="minimal", suggested_tier=0,
+        scored_at=timezone.now(), valid=True, positive=False, critical=False,
+    )  # fmt: skip
+    html = (
+        login(world.users["counselor_a"])
+        .get(reverse("screening:student_file", args=[world.student_x.pk]))
+        .content.decode()
+    )
+    assert "2025 普查" in html and "(+5)" in html  # 8 now, 3 a year ago
+    for persona in ("teacher_a", "parent_x", "official_a", "counselor_b"):
+        assert (
+            login(world.users[persona]).get(reverse("screening:student_file", args=[world.student_x.pk])).status_code
+            == 404
+        )

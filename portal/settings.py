@@ -196,6 +196,7 @@ CELERY_TASK_ROUTES = {
     "screening.tasks.campaign_open": {"queue": "bulk"},
     "screening.tasks.remind_lagging": {"queue": "bulk"},
     "screening.tasks.rescore": {"queue": "bulk"},
+    "screening.tasks.close_due": {"queue": "bulk"},
     "screening.tasks.triage_urgent": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
@@ -205,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
     # A sweeper: scoring is enqueued on commit, and this catches an enqueue that was lost.
     "screening-score-sweep": {"task": "screening.tasks.score_pending", "schedule": 60.0},
     "screening-remind-lagging": {"task": "screening.tasks.remind_lagging", "schedule": 24 * 60 * 60.0},
+    "screening-close-due": {"task": "screening.tasks.close_due", "schedule": 60 * 60.0},
 }
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +59,24 @@ class ScreeningPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district} screening policy"
+
+    def clean(self) -> None:
+        from screening.definitions import shipped
+
+        published = {code: d.positive_at for code, d in shipped().items() if d.positive_at is not None}
+        for code, value in (self.positive_at or {}).items():
+            if (
+                code not in published
+                or not isinstance(value, int)
+                or isinstance(value, bool)
+                or not (1 <= value <= published[code])
+            ):
+                raise ValidationError(
+                    {
+                        "positive_at": _("%(code)s: a cut-off must be a whole number from 1 to the published %(max)s.")
+                        % {"code": code, "max": published.get(code, "—")}
+                    }  # fmt: skip
+                )
 
 
 class CampaignStatus(models.TextChoices):

@@ -69,7 +69,7 @@ def parse_paper(content: bytes) -> ParsedPaper:
     header = [cell.strip().lower() for cell in table[0]]
     items = header[2:]
     if header[:2] not in (["学号", "量表"], ["student_number", "instrument"]) or not all(
-        h.isdigit() and int(h) == n for n, h in enumerate(items, 1)
+        h.isascii() and h.isdecimal() and int(h) == n for n, h in enumerate(items, 1)
     ):
         parsed.errors.append(_err(1, "header"))
         return parsed

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from screening.models import (
     ScreeningPolicy,
 )
 from screening.scoring import TIERS, Policy, Result, score
+
+logger = logging.getLogger(__name__)
 
 
 class DefinitionChanged(Exception):
@@ -134,6 +137,20 @@ def campaign_create(
 def policy_for(district_id: int) -> ScreeningPolicy:
     policy = ScreeningPolicy.objects.filter(district_id=district_id).first()
     return policy or ScreeningPolicy(district_id=district_id)
+
+
+def district_policy(district_id: int) -> Policy:
+    """The district's triage policy for scoring. A cut-off that is not a whole number at or below the
+    published one (e.g. typed into the admin) is ignored with a warning: it must never stop scoring."""
+    published = {code: i.parsed.positive_at for code, i in latest_instruments().items()}
+    chosen = {}
+    for code, value in (policy_for(district_id).positive_at or {}).items():
+        limit = published.get(code)
+        if isinstance(value, int) and not isinstance(value, bool) and limit is not None and 1 <= value <= limit:
+            chosen[code] = value
+        else:
+            logger.warning("district %s: ignoring screening cut-off %r for %r", district_id, value, code)
+    return Policy(chosen)
 
 
 def _age_on(birth: dt.date, day: dt.date) -> int:
@@ -389,6 +406,10 @@ def answer_save(
         )
         if response.status != ResponseStatus.IN_PROGRESS:
             raise Refused("completed")
+        if str(item) in response.answers:
+            # Answered already (a double tap, a stale tab): an answer is never overwritten, so a critical one
+            # cannot be taken back before the alert has read it.
+            raise Refused("answered")
         response.answers = {**response.answers, str(item): value}
         response.save(update_fields=["answers"])
         if _hits_critical(definition, item, value):
@@ -401,7 +422,9 @@ def answer_save(
 
 
 def _hits_critical(definition: Definition, item: int, value: int | None) -> bool:
-    return any(c.item == item and value is not None and value >= c.at_least for c in definition.critical)
+    """A critical item answered at or above its threshold, or skipped: an unanswered critical item counts as
+    answered positively."""
+    return any(c.item == item and (value is None or value >= c.at_least) for c in definition.critical)
 
 
 def _submit(response: Response, now: dt.datetime) -> None:
@@ -472,21 +495,20 @@ def score_batch(limit: int = 500) -> int:
         )
         if not responses:
             return 0
+        # A definition fix re-scored in a campaign applies to what is submitted there afterwards too.
+        fixes = _rescore_targets({r.participation.campaign_id for r in responses})
         definitions: dict[int, Definition] = {}
         policies: dict[int, Policy] = {}
         for response in responses:
-            definition = definitions.get(response.instrument_id) or definitions.setdefault(
-                response.instrument_id, response.instrument.parsed
-            )
+            rules = fixes.get((response.participation.campaign_id, response.instrument.code), response.instrument)
+            if rules.pk not in definitions:
+                definitions[rules.pk] = rules.parsed
+            definition = definitions[rules.pk]
             district_id = response.participation.campaign.district_id
             if district_id not in policies:
-                policies[district_id] = Policy(policy_for(district_id).positive_at)
-            _apply(
-                response,
-                score(definition, response.answers, policies[district_id]),
-                review_flags(definition, response),
-                now,
-            )
+                policies[district_id] = district_policy(district_id)
+            result = score(definition, response.answers, policies[district_id])
+            _apply(response, result, review_flags(definition, response), now, scored_with=rules)
         Response.objects.bulk_update(responses, SCORED_FIELDS, batch_size=500)
         _triage({r.participation_id for r in responses}, {r.pk for r in responses})
     return len(responses)
@@ -495,53 +517,71 @@ def score_batch(limit: int = 500) -> int:
 def triage_urgent(response_id: int) -> None:
     """A critical answer: score what is there now and triage at once, ahead of any backlog."""
     with transaction.atomic():
-        response = Response.objects.select_related("instrument", "participation__campaign").get(pk=response_id)
+        response = (
+            Response.objects.select_for_update(of=("self",))
+            .select_related("instrument", "participation__campaign")
+            .get(pk=response_id)
+        )
         definition = response.instrument.parsed
         answers = {k: v for k, v in response.answers.items()}
-        policy = Policy(policy_for(response.participation.campaign.district_id).positive_at)
+        policy = district_policy(response.participation.campaign.district_id)
         if response.status == ResponseStatus.IN_PROGRESS:
             # Unfinished: act on the critical answer itself, without storing a partial score. Only "thoughts
             # of killing yourself right now" (the ASQ's question 5) suggests major on its own.
-            hit = [c.item for c in definition.critical if (answers.get(str(c.item)) or 0) >= c.at_least]
+            hit = [c.item for c in definition.critical if str(c.item) in answers
+                   and _hits_critical(definition, c.item, answers[str(c.item)])]  # fmt: skip
             if not hit:
                 return
-            tier = 3 if definition.method == "asq" and answers.get("5") == 1 else 2
+            tier = 3 if definition.method == "asq" and "5" in answers and answers["5"] in (1, None) else 2
             evidence = {"kind": "screening", "response": response.pk, "campaign": response.participation.campaign_id,
                         "instrument": response.instrument.code, "version": response.instrument.version,
                         "critical_items": hit, "tier": TIERS[tier], "partial": True}  # fmt: skip
             _raise(response.participation, tier, [evidence])
-        else:
-            if response.status == ResponseStatus.SUBMITTED:
-                _apply(response, score(definition, answers, policy), review_flags(definition, response), timezone.now())
-                response.save(update_fields=SCORED_FIELDS)
+        elif response.status == ResponseStatus.SUBMITTED:
+            _apply(response, score(definition, answers, policy), review_flags(definition, response), timezone.now())
+            response.save(update_fields=SCORED_FIELDS)
             _triage({response.participation_id}, {response.pk})
+        # Scored already: whoever scored it triaged it.
 
 
 def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
-    """Each student's highest suggested tier across their scored responses goes to the crisis ledger, with the
-    newly scored responses as evidence (instrument, version, score; never the answers)."""
+    """The newly scored responses go to the crisis ledger: each student's highest new suggested tier, with the
+    new responses as evidence (instrument, version, score; never the answers). Older results were triaged
+    when they were scored: a case a counselor has closed is not reopened by them.
+
+    The participations are locked first (in id order, so two batches never deadlock), so the summary on each
+    (highest tier, flagged) is computed from every committed result, whichever batch commits last."""
+    locked = {
+        p.pk: p
+        for p in Participation.objects.select_for_update(of=("self",))
+        .filter(pk__in=participation_ids)
+        .select_related("student__school", "campaign")
+        .order_by("pk")
+    }
     scored = (
         Response.objects.filter(participation_id__in=participation_ids, status=ResponseStatus.SCORED)
-        .select_related("instrument", "participation__student__school", "participation__campaign")
+        .select_related("instrument")
         .order_by("participation_id", "id")
     )
     by_participation: dict[int, list[Response]] = {}
     for response in scored:
         by_participation.setdefault(response.participation_id, []).append(response)
-    for responses in by_participation.values():
-        participation = responses[0].participation
+    for participation_id, responses in by_participation.items():
+        participation = locked[participation_id]
         tier = max(r.suggested_tier or 0 for r in responses)
         flagged = any(r.review_flags for r in responses)
-        Participation.objects.filter(pk=participation.pk).exclude(suggested_tier=tier, flagged=flagged).update(
-            suggested_tier=tier, flagged=flagged
-        )
+        if (participation.suggested_tier, participation.flagged) != (tier, flagged):
+            Participation.objects.filter(pk=participation.pk).update(suggested_tier=tier, flagged=flagged)
+        new = [r for r in responses if r.pk in new_response_ids and r.suggested_tier]
+        if not new:
+            continue
         evidence = [
             {"kind": "screening", "response": r.pk, "campaign": participation.campaign_id,
              "instrument": r.instrument.code, "version": r.instrument.version, "total": r.total, "band": r.band,
              "result": r.outcome or None, "critical": r.critical, "tier": TIERS[r.suggested_tier or 0]}
-            for r in responses if r.suggested_tier and r.pk in new_response_ids
+            for r in new
         ]  # fmt: skip
-        _raise(participation, tier, evidence)
+        _raise(participation, max(r.suggested_tier or 0 for r in new), evidence)
 
 
 def _raise(participation: Participation, tier: int, evidence: list[dict[str, Any]]) -> None:
@@ -639,7 +679,7 @@ def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: byte
         yes_no = definition.values == {0, 1}
         for item, text in row.cells.items():
             value = YES_NO.get(text.lower()) if yes_no and text.lower() in YES_NO else None
-            if value is None and text.isdigit():
+            if value is None and text.isdecimal() and text.isascii():
                 value = int(text)
             if int(item) not in definition.numbers:
                 errors.append(_err(row.row, "extra_item", item=item, instrument=instrument.code))
@@ -752,10 +792,25 @@ def rescore_start(*, campaign: Campaign, code: str, by: User) -> RescoreJob:
             job = RescoreJob.objects.create(
                 campaign=campaign, code=code, to_instrument=to, total=responses.count(), created_by=by
             )
+            # Forms started from now on are given with the fixed version (the same items on the same scale).
+            Battery.objects.filter(campaign=campaign, instrument__code=code).update(instrument=to)
     except IntegrityError as exc:
         raise Refused("rescore_running") from exc
     transaction.on_commit(lambda: _rescore_enqueue(job.pk))
     return job
+
+
+def _rescore_targets(campaign_ids: set[int]) -> dict[tuple[int, str], Instrument]:
+    """(campaign, instrument code) -> the definition of its newest running or finished re-scoring."""
+    targets: dict[tuple[int, str], Instrument] = {}
+    for job in (
+        RescoreJob.objects.filter(campaign_id__in=campaign_ids)
+        .exclude(status=JobStatus.FAILED)
+        .select_related("to_instrument")
+        .order_by("created_at", "id")
+    ):
+        targets[(job.campaign_id, job.code)] = job.to_instrument
+    return targets
 
 
 def _rescore_enqueue(job_id: int) -> None:
@@ -769,7 +824,7 @@ def rescore_run(job_id: int, batch: int = 500) -> RescoreJob:
     job = RescoreJob.objects.select_related("to_instrument", "campaign").get(pk=job_id)
     RescoreJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(status=JobStatus.RUNNING)
     definition = job.to_instrument.parsed
-    policy = Policy(policy_for(job.campaign.district_id).positive_at)
+    policy = district_policy(job.campaign.district_id)
     last_id = 0
     try:
         while True:
@@ -787,11 +842,14 @@ def rescore_run(job_id: int, batch: int = 500) -> RescoreJob:
                 if not rows:
                     break
                 now = timezone.now()
+                before = {r.pk: r.suggested_tier or 0 for r in rows}
                 for response in rows:
-                    _apply(response, score(definition, response.answers, policy), response.review_flags, now,
-                           scored_with=job.to_instrument)  # fmt: skip
+                    result = score(definition, response.answers, policy)
+                    _apply(response, result, response.review_flags, now, scored_with=job.to_instrument)
                 Response.objects.bulk_update(rows, SCORED_FIELDS, batch_size=batch)
-                _triage({r.participation_id for r in rows}, {r.pk for r in rows if r.suggested_tier})
+                # Only a raised tier goes to the ledger: a re-score never reopens what a counselor closed.
+                raised = {r.pk for r in rows if (r.suggested_tier or 0) > before[r.pk]}
+                _triage({r.participation_id for r in rows}, raised)
                 last_id = rows[-1].pk
                 RescoreJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows))
     except Exception:
@@ -800,3 +858,28 @@ def rescore_run(job_id: int, batch: int = 500) -> RescoreJob:
     RescoreJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return job
+
+
+# --- closing -----------------------------------------------------------------------------------------------
+
+
+def campaigns_close_due() -> int:
+    """Close campaigns past their window. Forms left unfinished are submitted as they stand and scored like
+    any other: a skipped or unreached critical item counts as answered positively, so nobody slips through
+    because they stopped half-way."""
+    today = timezone.localdate()
+    closed = 0
+    for campaign in Campaign.objects.filter(status=CampaignStatus.OPEN, closes_on__lt=today):
+        with transaction.atomic():
+            if not Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.OPEN).update(
+                status=CampaignStatus.CLOSED
+            ):
+                continue
+            unfinished = Response.objects.filter(
+                participation__campaign=campaign, status=ResponseStatus.IN_PROGRESS
+            ).exclude(answers={})
+            unfinished.update(status=ResponseStatus.SUBMITTED, submitted_at=timezone.now())
+            audit.append([audit.Entry("campaign.close", "screening.campaign", campaign.pk)])
+            transaction.on_commit(_score_enqueue)
+            closed += 1
+    return closed

@@ -35,3 +35,9 @@ def remind_lagging() -> int:
 @shared_task(time_limit=60 * 60, soft_time_limit=59 * 60)
 def rescore(job_id: int) -> int:
     return services.rescore_run(job_id).done
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def close_due() -> int:
+    """Hourly: close campaigns past their window and score what was left unfinished."""
+    return services.campaigns_close_due()

@@ -35,6 +35,7 @@ REFUSALS = {
     "closed": gettext_lazy("This screening has closed."),
     "started": gettext_lazy("The questionnaire has already been started, so the answer can no longer be changed."),
     "bad_answer": gettext_lazy("Please choose one of the answers."),
+    "answered": gettext_lazy("This question was answered already."),
     "not_draft": gettext_lazy("This campaign has already been opened."),
     "unknown_instrument": gettext_lazy("This instrument is not loaded."),
     "incompatible": gettext_lazy(
@@ -121,8 +122,11 @@ def _ask(request: HttpRequest, participation: Participation, informant: str, *, 
         return render(request, "screening/parent_done.html",
                       {"participation": participation, "hotline": settings.HELP_HOTLINE})  # fmt: skip
     if request.method == "POST":
+        if request.POST.get("item") != f"{step.instrument.pk}:{step.item}":
+            # A double tap or a stale tab answered a question no longer on screen: show the current one.
+            return target
         raw = request.POST.get("value", "")
-        value = None if raw == "skip" else int(raw) if raw.lstrip("-").isdigit() else -1
+        value = None if raw == "skip" else int(raw) if raw.isascii() and raw.isdecimal() else -1
         try:
             services.answer_save(participation=participation, instrument=step.instrument, item=step.item,
                                  value=value, informant=informant)  # fmt: skip
@@ -138,6 +142,7 @@ def _ask(request: HttpRequest, participation: Participation, informant: str, *, 
         "options": [(o.value, o.zh_hans if zh else o.en) for o in definition.options],
         "percent": round(100 * step.done / step.total) if step.total else 0,
         "about": participation.student.name if informant == "parent" else "",
+        "item_key": f"{step.instrument.pk}:{step.item}",
     })  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from screening import services
 from screening.models import Participation, Response, ResponseStatus, ScreeningPolicy
 from tests import factories
 from tests.integration.conftest import wait_for
+from tests.screening.conftest import answer
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +43,7 @@ def test_a_critical_answer_reaches_the_counselor_and_the_guardian_by_smtp(proces
 
     client.post(reverse("screening:take"), {"code": participation.code})
     for value in [1, 1, 0, 0, 0, 0, 0, 0, 3]:  # item 9: nearly every day
-        client.post(reverse("screening:question"), {"value": value})
+        answer(client, reverse("screening:question"), value)
 
     wait_for(lambda: len(smtp_server.messages) >= 2)
     to = sorted(m["To"] for m in smtp_server.messages)

@@ -16,3 +16,12 @@ def participation_of(campaign, student) -> Participation:
 
 def consent(participation, granted=True) -> None:
     services.consent_answer(token=services.consent_token(participation), granted=granted)
+
+
+def answer(client, url: str, value):
+    """Answer the question on screen, as the browser does: the form names the question it shows."""
+    import re
+
+    page = client.get(url).content.decode()
+    key = re.search(r'name="item" value="([^"]+)"', page).group(1)
+    return client.post(url, {"item": key, "value": value})

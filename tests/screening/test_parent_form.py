@@ -9,6 +9,7 @@ from portal.models import Notification, SchoolYear
 from screening import services
 from screening.models import Participation, Response, ResponseSource, ResponseStatus
 from tests import factories
+from tests.screening.conftest import answer
 
 
 def _primary_campaign(world):
@@ -40,7 +41,7 @@ def test_the_guardian_gets_their_own_form_once_they_consent(world, client, djang
     assert "Xiao P" in page and "坐立不安" in page  # the PSC-17's item 1, about their child
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(17):
-            client.post(url, {"value": "2"})
+            answer(client, url, "2")
     assert "谢谢" in client.get(url).content.decode()
     response = Response.objects.get(participation=participation, instrument__code="psc17")
     assert (response.source, response.status, response.total, response.positive) == (

@@ -10,7 +10,7 @@ from portal.models import InboxMessage, Notification
 from screening import services
 from screening.models import Consent, Participation, Response, ResponseStatus
 from screening.views import REFUSALS
-from tests.screening.conftest import consent, participation_of
+from tests.screening.conftest import answer, consent, participation_of
 
 PHQ_CALM = [0] * 9
 ASQ_NO = [0, 0, 0, 0]
@@ -18,7 +18,7 @@ ASQ_NO = [0, 0, 0, 0]
 
 def _answer_all(client, values):
     for value in values:
-        response = client.post(reverse("screening:question"), {"value": value})
+        response = answer(client, reverse("screening:question"), value)
         assert response.status_code == 302
     return response
 
@@ -127,8 +127,9 @@ def test_answers_off_the_scale_are_refused_and_change_nothing(world, campaign, c
     participation = participation_of(campaign, world.student_x)
     consent(participation)
     client.post(reverse("screening:take"), {"code": participation.code})
-    client.post(reverse("screening:question"), {"value": "7"})
-    client.post(reverse("screening:question"), {"value": "x"})
+    answer(client, reverse("screening:question"), "7")
+    answer(client, reverse("screening:question"), "x")
+    answer(client, reverse("screening:question"), "²")  # a digit to Python's isdigit, not a number
     assert not Response.objects.filter(participation=participation).exclude(answers={}).exists()
 
 

@@ -566,12 +566,15 @@ def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
     by_participation: dict[int, list[Response]] = {}
     for response in scored:
         by_participation.setdefault(response.participation_id, []).append(response)
+    changed = []
+    raises = []
     for participation_id, responses in by_participation.items():
         participation = locked[participation_id]
         tier = max(r.suggested_tier or 0 for r in responses)
         flagged = any(r.review_flags for r in responses)
         if (participation.suggested_tier, participation.flagged) != (tier, flagged):
-            Participation.objects.filter(pk=participation.pk).update(suggested_tier=tier, flagged=flagged)
+            participation.suggested_tier, participation.flagged = tier, flagged
+            changed.append(participation)
         new = [r for r in responses if r.pk in new_response_ids and r.suggested_tier]
         if not new:
             continue
@@ -581,7 +584,10 @@ def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
              "result": r.outcome or None, "critical": r.critical, "tier": TIERS[r.suggested_tier or 0]}
             for r in new
         ]  # fmt: skip
-        _raise(participation, max(r.suggested_tier or 0 for r in new), evidence)
+        raises.append((participation, max(r.suggested_tier or 0 for r in new), evidence))
+    Participation.objects.bulk_update(changed, ["suggested_tier", "flagged"], batch_size=500)  # one write
+    for participation, tier, evidence in raises:
+        _raise(participation, tier, evidence)
 
 
 def _raise(participation: Participation, tier: int, evidence: list[dict[str, Any]]) -> None:

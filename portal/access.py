@@ -211,6 +211,20 @@ def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
     )
 
 
+def scope_bookings(qs: QuerySet[M], user: AnyUser) -> QuerySet[M]:
+    """Counseling bookings: the school's leaders and counselors see their school's schedule; a parent sees
+    the bookings of their own children that they made or are the contact for (a student's own booking
+    with their code stays between the student and the counselor)."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    roles = roles_of(user)
+    condition = Q(slot__school_id__in=roles.staff_school_ids)
+    if roles.is_parent:
+        children = StudentGuardian.objects.filter(guardian__user=user).values("student_id")
+        condition |= Q(student_id__in=children) & (Q(made_by=user) | Q(contact__user=user))
+    return qs.filter(condition)
+
+
 def scope_campaigns(qs: QuerySet[M], user: AnyUser) -> QuerySet[M]:
     """Screening campaigns: their district's officials, and the staff of a school taking part."""
     if not user.is_authenticated or not user.is_active:

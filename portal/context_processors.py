@@ -21,7 +21,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("student_list"), _("Students")))
     elif access.roles_of(user).is_parent:
         items.append((reverse("student_list"), _("My children")))
+        items.append((reverse("counseling:parent_home"), _("Book a counselor")))
     if kind == "staff":
+        items.append((reverse("counseling:schedule"), _("Counseling")))
         items.append((reverse("crisis:ledger"), _("Crisis register")))
         items.append((reverse("roster_import_new"), _("Import class list")))
     if kind in ("staff", "teacher"):

@@ -5,6 +5,7 @@ e-mail printed to the console, so `make demo` needs nothing but Python.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "portal",
     "crisis",
     "screening",
+    "counseling",
 ]
 
 MIDDLEWARE = [
@@ -175,9 +177,19 @@ OUTBOX_BACKOFF_CAP: float = env.float("OUTBOX_BACKOFF_CAP", default=3600.0)
 REDIS_URL: str = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Shared counters (the screening code throttle) must be shared by every web process: Redis when there is one.
+
+
+def _next_database(url: str) -> str:
+    """redis://host:6379/0 -> redis://host:6379/1: the cache in its own database, next to the broker's."""
+    parts = urlsplit(url)
+    return parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}").geturl()
+
+
+# Clearing the cache (flushdb) must never touch queued tasks: its own database unless CACHE_URL says otherwise.
+CACHE_URL: str = env.str("CACHE_URL", default=_next_database(REDIS_URL) if REDIS_URL else "")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal"}
-    if REDIS_URL
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "portal"}
+    if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 CELERY_RESULT_BACKEND = None
@@ -197,6 +209,8 @@ CELERY_TASK_ROUTES = {
     "screening.tasks.remind_lagging": {"queue": "bulk"},
     "screening.tasks.rescore": {"queue": "bulk"},
     "screening.tasks.close_due": {"queue": "bulk"},
+    "counseling.tasks.reminders": {"queue": "alerts"},
+    "counseling.tasks.slots_generate": {"queue": "bulk"},
     "screening.tasks.triage_urgent": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
@@ -207,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
     "screening-score-sweep": {"task": "screening.tasks.score_pending", "schedule": 60.0},
     "screening-remind-lagging": {"task": "screening.tasks.remind_lagging", "schedule": 24 * 60 * 60.0},
     "screening-close-due": {"task": "screening.tasks.close_due", "schedule": 60 * 60.0},
+    "counseling-reminders": {"task": "counseling.tasks.reminders", "schedule": 5 * 60.0},
+    "counseling-slots": {"task": "counseling.tasks.slots_generate", "schedule": 24 * 60 * 60.0},
 }
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

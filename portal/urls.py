@@ -36,6 +36,7 @@ urlpatterns = [
     path("roster/template.csv", views.roster_template, name="roster_template"),
     path("crisis/", include("crisis.urls")),
     path("screening/", include("screening.urls")),
+    path("counseling/", include("counseling.urls")),
     # The address on the class's code sheet: short enough for a child to type.
     path("s/", RedirectView.as_view(pattern_name="screening:take"), name="screening_short"),
     path("inbox/", views.inbox, name="inbox"),

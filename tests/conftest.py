@@ -159,6 +159,64 @@ class World:
         consent_answer(token=consent_token(participation), granted=True)
         return parent_form_token(participation)
 
+    @cached_property
+    def slot_a(self):  # type: ignore[no-untyped-def]
+        """A free individual counseling slot at school A, tomorrow at 10:00 (school time)."""
+        import datetime as dt
+
+        from counseling.models import Room, Slot
+
+        room = Room.objects.create(school=self.school_a, name="1号咨询室", area_m2=20)
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        starts = dt.datetime.combine(tomorrow, dt.time(10), tzinfo=timezone.get_current_timezone())
+        return Slot.objects.create(school=self.school_a, room=room, counselor=self.users["counselor_a"],
+                                   starts_at=starts, ends_at=starts + dt.timedelta(minutes=45))  # fmt: skip
+
+    @cached_property
+    def booking_x(self):  # type: ignore[no-untyped-def]
+        """Parent X's booking of slot A for student X."""
+        from counseling.services import booking_create
+
+        return booking_create(slot=self.slot_a, student=self.student_x, channel="parent",
+                              made_by=self.users["parent_x"], contact=self.guardian_x)  # fmt: skip
+
+    @property
+    def booking_x_route(self) -> dict[str, int]:
+        return {"booking_pk": self.booking_x.pk}
+
+    @cached_property
+    def record_x(self):  # type: ignore[no-untyped-def]
+        from counseling.services import session_record_create
+
+        return session_record_create(
+            student=self.student_x, author=self.users["counselor_a"], held_on=timezone.localdate(),
+            attendance="attended", session_type="individual", summary="谈了学习压力", private_notes="家中有变故",
+        )  # fmt: skip
+
+    @property
+    def mailbox_a(self):  # type: ignore[no-untyped-def]
+        from counseling.services import mailbox_post
+
+        return mailbox_post(school=self.school_a, body="最近和同学关系不好").message
+
+    @property
+    def feed_a(self) -> str:
+        from counseling.calendar import feed_path
+
+        return feed_path(self.users["counselor_a"]).split("/")[-2]
+
+    @property
+    def class_a1_route(self) -> dict[str, int]:
+        return {"classroom_pk": self.class_a1.pk}
+
+    @property
+    def child_x_route(self) -> dict[str, int]:
+        return {"student_pk": self.student_x.pk}
+
+    @property
+    def school_a_code(self) -> dict[str, str]:
+        return {"school_code": self.school_a.code}
+
     @property
     def guardian_x(self) -> Guardian:
         return self.student_x.guardians.get()
@@ -169,6 +227,16 @@ class World:
 
     def obj(self, key: str):  # type: ignore[no-untyped-def]
         return getattr(self, key)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters (screening and booking codes, the mailbox) must not leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -87,6 +87,37 @@ CASES = [
     ("screening:consent", "get", "consent_x", EVERYONE, 200),  # the guardian's link is the credential
     ("screening_short", "get", None, EVERYONE, 302),
     ("screening:parent_form", "get", "parent_form_x", EVERYONE, 200),  # the guardian's link is the credential
+    ("counseling:schedule", "get", None, IMPORTERS, 200),
+    ("counseling:setup", "get", None, IMPORTERS, 200),
+    ("counseling:setup", "post", None, IMPORTERS, 200),  # no form named: the page comes back
+    ("counseling:slots_generate", "post", None, IMPORTERS, 302),
+    ("counseling:group_new", "post", None, IMPORTERS, 302),  # an empty form: back with errors
+    ("counseling:slot", "get", "slot_a", STAFF_A, 200),
+    ("counseling:slot", "post", "slot_a", STAFF_A, 200),  # an empty form comes back with errors
+    ("counseling:booking_mark", "post", "booking_x", STAFF_A, 302),
+    ("counseling:booking_cancel", "post", "booking_x", STAFF_A | {"parent_x"}, 302),
+    ("counseling:booking_move", "get", "booking_x", STAFF_A | {"parent_x"}, 200),
+    ("counseling:booking_ics", "get", "booking_x", STAFF_A | {"parent_x"}, 200, {"anonymous": 404}),
+    ("counseling:record_new", "get", "booking_x_route", STAFF_A, 200),
+    ("counseling:record", "get", "record_x", STAFF_A, 200),
+    ("counseling:record_break_glass", "post", "record_x", STAFF_A, 302),  # no reason: back with an error
+    ("counseling:record_share", "post", "record_x", STAFF_A, 302),
+    ("counseling:booking_codes", "get", "class_a1_route", STAFF_A, 200),
+    ("counseling:booking_codes", "post", "class_a1_route", STAFF_A, 302),
+    ("counseling:feed", "get", "feed_a", EVERYONE, 200),  # the signed URL is the credential
+    ("counseling:parent_home", "get", None, {"parent_x", "parent_y"}, 200),
+    ("counseling:parent_book", "get", "child_x_route", {"parent_x"}, 200),
+    ("counseling:student_start", "get", None, EVERYONE, 200),  # a booking code is the student's credential
+    ("counseling:student_start", "post", None, EVERYONE, 200),
+    ("counseling:student_book", "get", None, EVERYONE, 302),  # no code typed: back to the start
+    ("counseling:mailbox", "get", None, IMPORTERS, 200),
+    ("counseling:mailbox_message", "get", "mailbox_a", STAFF_A, 200),
+    ("counseling:mailbox_read", "get", None, EVERYONE, 200),  # anonymous by design
+    ("counseling:mailbox_read", "post", None, EVERYONE, 200),
+    ("counseling:mailbox_write", "get", "school_a_code", EVERYONE, 200),
+    ("counseling:mailbox_write", "post", "school_a_code", EVERYONE, 200),  # empty: the form comes back
+    ("counseling:risk_words", "get", None, {"official_a", "official_b"}, 200),
+    ("counseling:risk_words", "post", None, {"official_a", "official_b"}, 200),
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),
@@ -140,7 +171,7 @@ CASES = [
 ]
 
 # Routes open to anyone that answer with a redirect somewhere other than the login page.
-PUBLIC_REDIRECTS = ("language_set", "logout", "screening_short", "screening:question")
+PUBLIC_REDIRECTS = ("language_set", "logout", "screening_short", "screening:question", "counseling:student_book")
 
 # Anonymous refusals that differ from the default (login redirect for pages, 401 for the API).
 ANONYMOUS_REFUSAL = {"api-token": 400}

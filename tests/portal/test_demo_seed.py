@@ -57,3 +57,15 @@ def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settin
     client.logout()
     assert client.post(reverse("screening:take"), {"code": DEMO_CODE})["Location"] == reverse("screening:question")
     assert "expert" in printed
+    # Counseling: school A has a room open ten periods a week, slots ahead, and the README's booking code.
+    from counseling import selectors as counseling
+    from counseling.demo import DEMO_BOOKING_CODE
+    from counseling.models import Slot
+    from portal.models import School
+
+    school_a = School.objects.get(counseling_rooms__isnull=False)
+    assert counseling.school_standard(school_a).meets
+    assert Slot.objects.filter(school=school_a).count() > 0
+    client.logout()
+    response = client.post(reverse("counseling:student_start"), {"code": DEMO_BOOKING_CODE})
+    assert response["Location"] == reverse("counseling:student_book")

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CounselingConfig(AppConfig):
+    name = "counseling"
+    verbose_name = _("Counseling")
+
+    def ready(self) -> None:
+        from counseling import demo
+        from portal import demo as portal_demo
+
+        portal_demo.SEEDERS.append(demo.seed)

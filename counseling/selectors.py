@@ -1,0 +1,107 @@
+"""Reads of counseling. Every one starts from portal.access."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from counseling.models import (
+    ACTIVE,
+    OPEN_PERIODS_PER_WEEK,
+    ROOM_MIN_M2,
+    Booking,
+    MailboxMessage,
+    Opening,
+    Room,
+    Slot,
+)
+from portal import access
+from portal.access import AnyUser
+from portal.models import School, Student
+
+
+def staff_school(user: AnyUser) -> School | None:
+    """The school whose counseling a leader or counselor runs (the first, for the rare person in two)."""
+    ids = access.roles_of(user).staff_school_ids
+    return School.objects.filter(pk__in=ids).order_by("name").first() if ids else None
+
+
+def week_schedule(school: School, monday: dt.date) -> list[Slot]:
+    """The week's slots with their active bookings and students: three queries whatever the size."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(monday, dt.time.min, tzinfo=tz)
+    return list(
+        Slot.objects.filter(school=school, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=7))
+        .select_related("room", "counselor")
+        .prefetch_related(
+            Prefetch(
+                "bookings",
+                queryset=Booking.objects.filter(status__in=[*ACTIVE, "attended", "no_show"])
+                .select_related("student__classroom")
+                .order_by("created_at"),
+                to_attr="shown",
+            )
+        )  # fmt: skip
+        .order_by("starts_at", "room__name")
+    )
+
+
+def bookings_for(user: AnyUser) -> QuerySet[Booking]:
+    return access.scope_bookings(Booking.objects.all(), user).select_related(
+        "slot__room", "slot__school", "slot__counselor", "student"
+    )
+
+
+def parent_children(user: AnyUser) -> QuerySet[Student]:
+    """The children a parent may book for: their own (through access, like every student list)."""
+    if not access.roles_of(user).is_parent:
+        return Student.objects.none()
+    return (
+        access.scope_students(Student.objects.filter(status="active"), user)
+        .filter(guardian_links__guardian__user_id=user.pk or 0)
+        .select_related("school", "classroom")
+        .distinct()
+    )
+
+
+@dataclass
+class RoomStandard:
+    room: Room
+    meets_area: bool
+
+
+@dataclass
+class SchoolStandard:
+    """What a school has against the standard: a room of at least 18 m² and 10 periods open a week."""
+
+    rooms: list[RoomStandard]
+    open_periods: int
+
+    @property
+    def meets(self) -> bool:
+        return any(r.meets_area for r in self.rooms) and self.open_periods >= OPEN_PERIODS_PER_WEEK
+
+
+def school_standard(school: School) -> SchoolStandard:
+    rooms = [RoomStandard(r, r.area_m2 >= ROOM_MIN_M2) for r in Room.objects.filter(school=school, active=True)]
+    # Periods open a week: distinct (weekday, period) with a counselor on duty in some room.
+    open_periods = (
+        Opening.objects.filter(school=school, room__active=True).values("weekday", "period").distinct().count()
+    )
+    return SchoolStandard(rooms, open_periods)
+
+
+def mailbox_for(user: AnyUser) -> QuerySet[MailboxMessage]:
+    """A school's mailbox: its counselors and leaders. Risky messages first, then the newest."""
+    return MailboxMessage.objects.filter(school_id__in=access.roles_of(user).staff_school_ids).order_by(
+        "status", "-risk", "-received_at"
+    )
+
+
+def mailbox_counts(user: AnyUser) -> dict[str, int]:
+    return mailbox_for(user).aggregate(
+        new=Count("id", filter=Q(status="new")), risk=Count("id", filter=Q(status="new", risk=True))
+    )

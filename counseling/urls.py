@@ -1,0 +1,31 @@
+from django.urls import path
+
+from counseling import views
+
+app_name = "counseling"
+urlpatterns = [
+    path("", views.schedule, name="schedule"),
+    path("setup/", views.setup, name="setup"),
+    path("slots/generate/", views.slots_generate, name="slots_generate"),
+    path("groups/new/", views.group_new, name="group_new"),
+    path("slots/<int:pk>/", views.slot, name="slot"),
+    path("bookings/<int:pk>/mark/", views.booking_mark, name="booking_mark"),
+    path("bookings/<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("bookings/<int:pk>/move/", views.booking_move, name="booking_move"),
+    path("bookings/<int:pk>/booking.ics", views.booking_ics, name="booking_ics"),
+    path("bookings/<int:booking_pk>/record/", views.record_new, name="record_new"),
+    path("records/<int:pk>/", views.record, name="record"),
+    path("records/<int:pk>/break-glass/", views.record_break_glass, name="record_break_glass"),
+    path("records/<int:pk>/share/", views.record_share, name="record_share"),
+    path("classes/<int:classroom_pk>/codes/", views.booking_codes, name="booking_codes"),
+    path("feed/<str:token>/counseling.ics", views.feed, name="feed"),
+    path("my/", views.parent_home, name="parent_home"),
+    path("my/<int:student_pk>/book/", views.parent_book, name="parent_book"),
+    path("student/", views.student_start, name="student_start"),
+    path("student/book/", views.student_book, name="student_book"),
+    path("mailbox/", views.mailbox, name="mailbox"),
+    path("mailbox/<int:pk>/", views.mailbox_message, name="mailbox_message"),
+    path("mailbox/reply/", views.mailbox_read, name="mailbox_read"),
+    path("mailbox/write/<slug:school_code>/", views.mailbox_write, name="mailbox_write"),
+    path("risk-words/", views.risk_words, name="risk_words"),
+]

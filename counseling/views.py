@@ -1,0 +1,623 @@
+"""Pages of counseling: the school's week, setup and records (staff); booking (parents, students with a
+code); the confide mailbox (anonymous students); calendar files and feeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from counseling import calendar, selectors, services
+from counseling.forms import (
+    BookForm,
+    BreakGlassForm,
+    ClosureForm,
+    CodeForm,
+    GroupForm,
+    IdentifyForm,
+    MailboxForm,
+    OpeningForm,
+    PeriodForm,
+    RecordForm,
+    ReplyForm,
+    RiskWordsForm,
+    RoomForm,
+    SettingsForm,
+    StaffBookForm,
+)
+from counseling.models import Booking, BookingCode, RiskWords, SessionRecord, Slot, SlotKind
+from portal import access, audit
+from portal.models import Classroom, District, Guardian, Role, School, Student, StudentGuardian, User
+from portal.security import client_ip
+from portal.views import AuthedRequest
+
+REFUSALS = {
+    "taken": gettext_lazy("Just taken by someone else. Here are the next free times:"),
+    "gone": gettext_lazy("This time is no longer available. Here are the next free times:"),
+    "already": gettext_lazy("This student already has a place at this time."),
+    "not_here": gettext_lazy("This time is at another school."),
+    "started": gettext_lazy("This session has already started."),
+    "cutoff": gettext_lazy("It is too close to the session to change it online. Please call the school."),
+    "not_active": gettext_lazy("This booking has already been cancelled or moved."),
+    "not_started": gettext_lazy("A session can be marked only once it has started."),
+    "unknown_code": gettext_lazy("This code is not known. Check it and try again."),
+    "too_many": gettext_lazy("Too many tries. Please wait a few minutes."),
+    "room_taken": gettext_lazy("The room is already in use at that time."),
+    "reason": gettext_lazy("Give a reason of at least ten characters."),
+    "not_author": gettext_lazy("Only the author can share their notes."),
+    "closed": gettext_lazy("This message is closed."),
+    "flood": gettext_lazy("Many messages have come from here just now. Please try again in a while."),
+}
+STUDENT_SESSION = "counseling_student"
+
+
+def _school(request: AuthedRequest) -> School:
+    school = selectors.staff_school(request.user)
+    if school is None:
+        raise Http404
+    return school
+
+
+def _counselors(school: School):  # type: ignore[no-untyped-def]
+    return User.objects.filter(
+        memberships__school=school, memberships__role__in=[Role.COUNSELOR, Role.LEADER], memberships__active=True
+    ).distinct().order_by("last_name", "username")  # fmt: skip
+
+
+# --- staff: the week, setup ----------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def schedule(request: AuthedRequest) -> HttpResponse:
+    school = _school(request)
+    try:
+        day = dt.date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        day = timezone.localdate()
+    monday = day - dt.timedelta(days=day.weekday())
+    slots = selectors.week_schedule(school, monday)
+    shown = [b.pk for s in slots for b in s.shown]  # type: ignore[attr-defined]
+    audit.record_rows(Booking, shown, verb="view", detail={"via": "schedule"})
+    return render(request, "counseling/schedule.html", {
+        "school": school, "slots": slots, "monday": monday, "prev": monday - dt.timedelta(days=7),
+        "next": monday + dt.timedelta(days=7), "group_form": GroupForm(school=school),
+        "mailbox": selectors.mailbox_counts(request.user),
+        "feed_url": request.build_absolute_uri(calendar.feed_path(request.user)),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def slots_generate(request: AuthedRequest) -> HttpResponse:
+    school = _school(request)
+    made = services.slots_generate(school=school, start=timezone.localdate(), days=28)
+    messages.success(request, _("%(count)s new slots for the next four weeks.") % {"count": made})
+    return redirect("counseling:schedule")
+
+
+@login_required
+@require_POST
+def group_new(request: AuthedRequest) -> HttpResponse:
+    school = _school(request)
+    form = GroupForm(request.POST, school=school)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.group_session_create(
+                school=school, room_id=data["room"].pk, counselor=request.user, starts_at=data["starts_at"],
+                ends_at=data["starts_at"] + dt.timedelta(minutes=data["minutes"]), topic=data["topic"],
+                capacity=data["capacity"],
+            )  # fmt: skip
+            messages.success(request, _("Saved."))
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect("counseling:schedule")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def setup(request: AuthedRequest) -> HttpResponse:
+    """Rooms, the timetable's periods, the weekly opening template, closures and the school's rules."""
+    school = _school(request)
+    counselors = _counselors(school)
+    which = request.POST.get("form")
+    forms = {
+        "room": RoomForm(request.POST if which == "room" else None, prefix="room"),
+        "period": PeriodForm(request.POST if which == "period" else None, prefix="period"),
+        "opening": OpeningForm(
+            request.POST if which == "opening" else None, prefix="opening", school=school, counselors=counselors
+        ),  # fmt: skip
+        "closure": ClosureForm(request.POST if which == "closure" else None, prefix="closure", school=school),
+        "settings": SettingsForm(
+            request.POST if which == "settings" else None, prefix="settings", instance=services.settings_for(school.pk)
+        ),  # fmt: skip
+    }
+    if request.method == "POST" and which in forms:
+        form = forms[which]
+        if form.is_valid():
+            obj = form.save(commit=False)
+            obj.school = school
+            try:
+                obj.full_clean()
+                obj.save()
+            except Exception as exc:  # a unique or check constraint: show it on the form
+                from django.core.exceptions import ValidationError
+
+                if not isinstance(exc, ValidationError):
+                    raise
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("counseling:setup")
+    from counseling.models import Closure, Opening, Period, Room
+
+    return render(request, "counseling/setup.html", {
+        "school": school, "forms": forms, "standard": selectors.school_standard(school),
+        "rooms": Room.objects.filter(school=school), "periods": Period.objects.filter(school=school),
+        "openings": Opening.objects.filter(school=school).select_related("period", "room", "counselor"),
+        "closures": Closure.objects.filter(school=school, date__gte=timezone.localdate()).select_related("period"),
+    })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def slot(request: AuthedRequest, pk: int) -> HttpResponse:
+    """One slot: who is booked and waiting; staff book for a student (by phone or in person)."""
+    school = _school(request)
+    item = access.get_or_404(Slot.objects.filter(school=school).select_related("room", "counselor"), pk=pk)
+    students = (
+        Student.objects.filter(school=school, status="active")
+        .select_related("classroom")
+        .order_by("classroom__grade", "classroom__name", "name")
+    )
+    form = StaffBookForm(request.POST or None, students=students)
+    alternatives: list[Slot] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        contact = None
+        if data["notify_guardian"]:
+            link = StudentGuardian.objects.filter(student=data["student"], is_primary=True).select_related("guardian")
+            contact = link.first().guardian if link.exists() else None  # type: ignore[union-attr]
+        try:
+            services.booking_create(slot=item, student=data["student"], channel=data["channel"], made_by=request.user,
+                                    contact=contact, reason=data["reason"])  # fmt: skip
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+            alternatives = refused.alternatives
+        else:
+            messages.success(request, _("Booked."))
+            return redirect("counseling:slot", pk=pk)
+    bookings = list(item.bookings.select_related("student__classroom", "made_by").order_by("created_at"))
+    audit.record_rows(Booking, [b.pk for b in bookings], verb="view", detail={"via": "slot"})
+    return render(request, "counseling/slot.html", {
+        "slot": item, "bookings": bookings, "form": form, "alternatives": alternatives,
+        "started": item.starts_at <= timezone.now(),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def booking_mark(request: AuthedRequest, pk: int) -> HttpResponse:
+    school = _school(request)
+    booking = access.get_or_404(Booking.objects.filter(slot__school=school).select_related("slot"), pk=pk)
+    status = request.POST.get("status", "")
+    if status not in ("attended", "no_show"):
+        messages.error(request, _("Choose attended or did not come."))
+    else:
+        try:
+            services.booking_mark(booking=booking, status=status, by=request.user)
+            messages.success(request, _("Saved."))
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+    return redirect("counseling:slot", pk=booking.slot_id)
+
+
+# --- bookings: parents and staff alike ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def booking_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
+    booking = access.get_or_404(selectors.bookings_for(request.user), pk=pk)
+    try:
+        services.booking_cancel(booking=booking, by=request.user)
+        messages.success(request, _("The booking is cancelled."))
+    except services.Refused as refused:
+        messages.error(request, REFUSALS[refused.code])
+    if booking.slot.school_id in access.roles_of(request.user).staff_school_ids:
+        return redirect("counseling:slot", pk=booking.slot_id)
+    return redirect("counseling:parent_home")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def booking_move(request: AuthedRequest, pk: int) -> HttpResponse:
+    booking = access.get_or_404(selectors.bookings_for(request.user).filter(status__in=["booked", "waiting"]), pk=pk)
+    free = services.free_slots(booking.slot.school_id, exclude_student=booking.student).exclude(pk=booking.slot_id)
+    form = BookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        target = access.get_or_404(free, pk=form.cleaned_data["slot"])
+        try:
+            services.booking_move(booking=booking, to_slot=target, by=request.user)
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+        else:
+            messages.success(request, _("The booking is moved."))
+            if booking.slot.school_id in access.roles_of(request.user).staff_school_ids:
+                return redirect("counseling:schedule")
+            return redirect("counseling:parent_home")
+    return render(request, "counseling/move.html", {"booking": booking, "slots": free[:60]})
+
+
+def booking_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """A booking as an .ics file: for whoever may see the booking (signed in), or the student of the session."""
+    student_pk = request.session.get(STUDENT_SESSION)
+    if request.user.is_authenticated:
+        qs = selectors.bookings_for(request.user)
+    elif student_pk:
+        qs = Booking.objects.filter(student_id=student_pk).select_related("slot__room", "slot__school")
+    else:
+        raise Http404
+    booking = access.get_or_404(qs, pk=pk)
+    return calendar.ics_response([booking], filename=f"booking-{booking.pk}.ics")
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A counselor's private calendar feed (signed URL): their school's sessions, without students' names."""
+    user = calendar.user_for_feed(token)
+    if user is None:
+        raise Http404
+    return calendar.ics_response(calendar.feed_bookings(user), filename="counseling.ics")
+
+
+# --- parents -----------------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+def parent_home(request: AuthedRequest) -> HttpResponse:
+    children = list(selectors.parent_children(request.user))
+    access.require(bool(children))
+    upcoming = selectors.bookings_for(request.user).filter(
+        status__in=["booked", "waiting"], slot__starts_at__gt=timezone.now()
+    ).order_by("slot__starts_at")  # fmt: skip
+    return render(request, "counseling/parent_home.html", {"children": children, "bookings": upcoming})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
+    """A parent books for their own child in a few taps: pick a time, optionally say what it is about."""
+    child = access.get_or_404(selectors.parent_children(request.user), pk=student_pk)
+    free = services.free_slots(child.school_id, exclude_student=child)
+    form = BookForm(request.POST or None)
+    alternatives: list[Slot] = []
+    if request.method == "POST" and form.is_valid():
+        target = (
+            free.filter(pk=form.cleaned_data["slot"]).first()
+            or Slot.objects.filter(pk=form.cleaned_data["slot"], school_id=child.school_id).first()
+        )
+        contact = Guardian.objects.filter(user=request.user, student_links__student=child).first()
+        try:
+            if target is None:
+                raise services.Refused("gone", list(free.filter(kind=SlotKind.INDIVIDUAL)[:5]))
+            services.booking_create(slot=target, student=child, channel="parent", made_by=request.user,
+                                    contact=contact, reason=form.cleaned_data["reason"])  # fmt: skip
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+            alternatives = refused.alternatives
+        else:
+            messages.success(request, _("Booked. A confirmation is on its way to you."))
+            return redirect("counseling:parent_home")
+    return render(request, "counseling/book.html", {
+        "child": child, "slots": free[:60], "form": form, "alternatives": alternatives,
+        "action": request.path,
+    })  # fmt: skip
+
+
+# --- students, with their booking code ---------------------------------------------------------------------
+
+
+def _throttled(request: HttpRequest, kind: str) -> bool:
+    return (cache.get(f"{kind}:{client_ip(request)}") or 0) >= settings.SCREENING_CODE_TRIES
+
+
+def _count_failure(request: HttpRequest, kind: str) -> None:
+    key = f"{kind}:{client_ip(request)}"
+    cache.add(key, 0, timeout=15 * 60)
+    cache.incr(key)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def student_start(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _throttled(request, "booking-code"):
+            form.add_error("code", REFUSALS["too_many"])
+        else:
+            try:
+                student = services.student_for_code(form.cleaned_data["code"])
+            except services.Refused as refused:
+                _count_failure(request, "booking-code")
+                form.add_error("code", REFUSALS[refused.code])
+            else:
+                request.session.cycle_key()
+                request.session[STUDENT_SESSION] = student.pk
+                return redirect("counseling:student_book")
+    return render(request, "counseling/student_start.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def student_book(request: HttpRequest) -> HttpResponse:
+    student = Student.objects.filter(pk=request.session.get(STUDENT_SESSION) or 0, status="active").select_related(
+        "school"
+    ).first()  # fmt: skip
+    if student is None:
+        return redirect("counseling:student_start")
+    free = services.free_slots(student.school_id, exclude_student=student)
+    form = BookForm(request.POST or None)
+    alternatives: list[Slot] = []
+    if request.method == "POST" and "cancel" in request.POST:
+        booking = (
+            Booking.objects.filter(pk=request.POST.get("cancel") or 0, student=student).select_related("slot").first()
+        )
+        if booking is not None:
+            try:
+                services.booking_cancel(booking=booking, by=None)
+                messages.success(request, _("The booking is cancelled."))
+            except services.Refused as refused:
+                messages.error(request, REFUSALS[refused.code])
+        return redirect("counseling:student_book")
+    if request.method == "POST" and form.is_valid():
+        target = Slot.objects.filter(pk=form.cleaned_data["slot"], school_id=student.school_id).first()
+        try:
+            if target is None:
+                raise services.Refused("gone")
+            services.booking_create(slot=target, student=student, channel="student",
+                                    reason=form.cleaned_data["reason"])  # fmt: skip
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+            alternatives = refused.alternatives
+        else:
+            messages.success(request, _("Booked. See you then!"))
+            return redirect("counseling:student_book")
+    mine = (
+        Booking.objects.filter(
+            student=student, status__in=["booked", "waiting"], channel="student", slot__starts_at__gt=timezone.now()
+        )  # fmt: skip
+        .select_related("slot__room")
+        .order_by("slot__starts_at")
+    )
+    return render(request, "counseling/student_book.html", {
+        "student": student, "slots": free[:60], "form": form, "alternatives": alternatives, "mine": mine,
+    })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def booking_codes(request: AuthedRequest, classroom_pk: int) -> HttpResponse:
+    """A class's personal booking codes, printed and handed out by the school (each print is audited)."""
+    school = _school(request)
+    classroom = access.get_or_404(Classroom.objects.filter(school=school), pk=classroom_pk)
+    students = list(Student.objects.filter(classroom=classroom, status="active").order_by("student_number"))
+    if request.method == "POST":
+        made = services.booking_codes_issue(students=students)
+        messages.success(request, _("%(count)s codes issued.") % {"count": made})
+        return redirect("counseling:booking_codes", classroom_pk=classroom_pk)
+    codes = {c.student_id: c.code for c in BookingCode.objects.filter(student__in=students)}
+    audit.record_rows(Student, [s.pk for s in students if s.pk in codes], verb="print_booking_code")
+    return render(request, "counseling/booking_codes.html", {
+        "classroom": classroom, "rows": [(s, codes.get(s.pk)) for s in students],
+    })  # fmt: skip
+
+
+# --- session records ---------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def record_new(request: AuthedRequest, booking_pk: int) -> HttpResponse:
+    school = _school(request)
+    booking = access.get_or_404(
+        Booking.objects.filter(slot__school=school).select_related("student", "slot"), pk=booking_pk
+    )
+    form = RecordForm(
+        request.POST or None, initial={"session_type": "group" if booking.slot.kind == "group" else "individual"}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        tier = data.pop("raise_tier")
+        record = services.session_record_create(student=booking.student, author=request.user, booking=booking, **data)
+        if tier:
+            from crisis import services as crisis
+
+            crisis.case_raise(student=booking.student, suggested_tier=tier, source="other",
+                              evidence={"session_record": record.pk})  # fmt: skip
+        messages.success(request, _("Saved."))
+        return redirect("counseling:record", pk=record.pk)
+    return render(request, "counseling/record_new.html", {"booking": booking, "form": form})
+
+
+def _record(request: AuthedRequest, pk: int) -> SessionRecord:
+    staff = access.roles_of(request.user).staff_school_ids
+    return access.get_or_404(
+        SessionRecord.objects.filter(student__school_id__in=staff).select_related("student", "author"), pk=pk
+    )
+
+
+def _may_read_notes(user: User, record: SessionRecord) -> bool:
+    from guardian.core import ObjectPermissionChecker
+
+    return record.author_id == user.pk or ObjectPermissionChecker(user).has_perm("read_private_notes", record)
+
+
+@login_required
+@never_cache
+def record(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = _record(request, pk)
+    own = _may_read_notes(request.user, item)
+    audit.record_view(item, private_notes_shown=own)
+    colleagues = (
+        _counselors(item.student.school).exclude(pk=request.user.pk) if item.author_id == request.user.pk else []
+    )
+    return render(request, "counseling/record.html", {
+        "record": item, "notes": item.private_notes if own else None, "glass_form": BreakGlassForm(),
+        "colleagues": colleagues,
+    })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_POST
+def record_break_glass(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = _record(request, pk)
+    form = BreakGlassForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, REFUSALS["reason"])
+        return redirect("counseling:record", pk=pk)
+    notes = services.private_notes_break_glass(record=item, by=request.user, reason=form.cleaned_data["reason"])
+    return render(request, "counseling/record.html", {"record": item, "notes": notes, "break_glass": True})
+
+
+@login_required
+@require_POST
+def record_share(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = _record(request, pk)
+    colleague = _counselors(item.student.school).filter(pk=request.POST.get("user") or 0).first()
+    if colleague is None:
+        messages.error(request, _("Choose a colleague at this school."))
+        return redirect("counseling:record", pk=pk)
+    try:
+        services.private_notes_share(record=item, with_user=colleague, by=request.user)
+        messages.success(request, _("Shared."))
+    except services.Refused as refused:
+        messages.error(request, REFUSALS[refused.code])
+    return redirect("counseling:record", pk=pk)
+
+
+# --- the confide mailbox -----------------------------------------------------------------------------------
+
+MAILBOX_PER_HOUR = 5  # per address: enough for a student, too few to flood the counselors
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mailbox_write(request: HttpRequest, school_code: str) -> HttpResponse:
+    """A student writes to the school's counselors without an account or a name (知心信箱)."""
+    school = School.objects.filter(code=school_code).first()
+    if school is None:
+        raise Http404
+    form = MailboxForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Flooding: a short-lived counter keyed by a hash of the address, in the cache only; nothing about the
+        # sender is stored with the message.
+        key = f"mailbox:{school.pk}:{signing.Signer(salt='mailbox').signature(client_ip(request))}"
+        cache.add(key, 0, timeout=60 * 60)
+        if cache.incr(key) > MAILBOX_PER_HOUR:
+            form.add_error(None, REFUSALS["flood"])
+        else:
+            posted = services.mailbox_post(school=school, body=form.cleaned_data["body"])
+            return render(request, "counseling/mailbox_sent.html", {"school": school, "code": posted.reply_code,
+                                                                     "hotline": settings.HELP_HOTLINE})  # fmt: skip
+    return render(request, "counseling/mailbox_write.html", {"school": school, "form": form,
+                                                             "hotline": settings.HELP_HOTLINE})  # fmt: skip
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mailbox_read(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST or None)
+    message = None
+    if request.method == "POST" and form.is_valid():
+        if _throttled(request, "mailbox-code"):
+            form.add_error("code", REFUSALS["too_many"])
+        else:
+            try:
+                message = services.mailbox_for_code(form.cleaned_data["code"])
+            except services.Refused as refused:
+                _count_failure(request, "mailbox-code")
+                form.add_error("code", REFUSALS[refused.code])
+    return render(request, "counseling/mailbox_read.html", {"form": form, "message": message})
+
+
+@login_required
+@never_cache
+def mailbox(request: AuthedRequest) -> HttpResponse:
+    access.require(access.is_school_staff(request.user))
+    rows = list(selectors.mailbox_for(request.user)[:200])
+    return render(request, "counseling/mailbox.html", {"rows": rows})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mailbox_message(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = access.get_or_404(selectors.mailbox_for(request.user), pk=pk)
+    students = Student.objects.filter(school=item.school, status="active").order_by("classroom__grade", "name")
+    reply_form = ReplyForm(request.POST if request.POST.get("action") == "reply" else None)
+    identify_form = IdentifyForm(request.POST if request.POST.get("action") == "identify" else None, students=students)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "reply" and reply_form.is_valid():
+                services.mailbox_reply(message=item, reply=reply_form.cleaned_data["reply"], by=request.user)
+            elif action == "close":
+                services.mailbox_close(message=item, by=request.user)
+            elif action == "identify" and identify_form.is_valid():
+                services.mailbox_identify(message=item, by=request.user, **identify_form.cleaned_data)
+            else:
+                raise services.Refused("reason") if action not in ("reply", "identify") else ValueError
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+        except ValueError:
+            pass
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("counseling:mailbox_message", pk=pk)
+    audit.record_view(item)
+    return render(request, "counseling/mailbox_message.html", {
+        "message": item, "reply_form": reply_form, "identify_form": identify_form,
+    })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def risk_words(request: AuthedRequest) -> HttpResponse:
+    """The district's risk words for the mailbox: its officials keep the list."""
+    district = District.objects.filter(pk__in=access.roles_of(request.user).district_ids).order_by("pk").first()
+    if district is None:
+        raise Http404
+    instance = RiskWords.objects.filter(district=district).first() or RiskWords(
+        district=district, words=services.DEFAULT_RISK_WORDS
+    )
+    form = RiskWordsForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("counseling:risk_words")
+    return render(request, "counseling/risk_words.html", {"form": form, "district": district})

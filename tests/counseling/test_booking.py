@@ -1,0 +1,163 @@
+"""Booking from the parent's phone, the student's code and the counselor's desk; slots from opening hours."""
+
+import datetime as dt
+
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from counseling import services
+from counseling.models import Booking, Closure, Opening, Period, Room, Slot
+from portal.models import Notification, SchoolYear, Term
+from tests import factories
+
+
+def test_a_parent_books_sees_moves_and_cancels(world, login, django_capture_on_commit_callbacks):
+    slot = world.slot_a
+    later = Slot.objects.create(school=world.school_a, room=slot.room, counselor=slot.counselor,
+                                starts_at=slot.starts_at + dt.timedelta(hours=2),
+                                ends_at=slot.ends_at + dt.timedelta(hours=2))  # fmt: skip
+    client = login(world.users["parent_x"])
+    page = client.get(reverse("counseling:parent_book", args=[world.student_x.pk])).content.decode()
+    assert slot.room.name in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("counseling:parent_book", args=[world.student_x.pk]),
+                               {"slot": slot.pk, "reason": "study"})  # fmt: skip
+    assert response["Location"] == reverse("counseling:parent_home")
+    booking = Booking.objects.get(student=world.student_x)
+    assert (booking.channel, booking.made_by, booking.contact, booking.reason) == (
+        "parent", world.users["parent_x"], world.guardian_x, "study"
+    )  # fmt: skip
+    assert Notification.objects.filter(kind="booking_confirmed", guardian=world.guardian_x).count() == 1
+    home = client.get(reverse("counseling:parent_home")).content.decode()
+    assert timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M") in home
+    # Move to the later time, then cancel it.
+    client.post(reverse("counseling:booking_move", args=[booking.pk]), {"slot": later.pk})
+    booking.refresh_from_db()
+    moved = Booking.objects.get(student=world.student_x, status="booked")
+    assert (booking.status, moved.slot, booking.moved_to) == ("moved", later, moved)
+    assert Slot.objects.get(pk=slot.pk).booked == 0 and Slot.objects.get(pk=later.pk).booked == 1
+    client.post(reverse("counseling:booking_cancel", args=[moved.pk]))
+    assert Booking.objects.get(pk=moved.pk).status == "cancelled" and Slot.objects.get(pk=later.pk).booked == 0
+
+
+def test_a_taken_slot_offers_the_next_free_times(world, login):
+    services.booking_create(
+        slot=world.slot_a, student=world.student_w, channel="phone", made_by=world.users["counselor_a"]
+    )
+    other = Slot.objects.create(school=world.school_a, room=world.slot_a.room, counselor=world.users["counselor_a"],
+                                starts_at=world.slot_a.starts_at + dt.timedelta(hours=1),
+                                ends_at=world.slot_a.ends_at + dt.timedelta(hours=1))  # fmt: skip
+    client = login(world.users["parent_x"])
+    page = client.post(reverse("counseling:parent_book", args=[world.student_x.pk]), {"slot": world.slot_a.pk})
+    html = page.content.decode()
+    assert page.status_code == 200 and f'value="{other.pk}"' in html
+    assert not Booking.objects.filter(student=world.student_x).exists()
+
+
+def test_a_parent_cannot_book_for_or_see_another_family(world, login):
+    client = login(world.users["parent_y"])
+    assert client.get(reverse("counseling:parent_book", args=[world.student_x.pk])).status_code == 404
+    booking = world.booking_x
+    assert client.post(reverse("counseling:booking_cancel", args=[booking.pk])).status_code == 404
+    assert client.get(reverse("counseling:booking_ics", args=[booking.pk])).status_code == 404
+    assert Booking.objects.get(pk=booking.pk).status == "booked"
+
+
+def test_changes_close_at_the_schools_cut_off_for_parents_but_not_for_staff(world, login):
+    booking = world.booking_x
+    with time_machine.travel(world.slot_a.starts_at - dt.timedelta(minutes=90), tick=False):
+        page = login(world.users["parent_x"]).post(reverse("counseling:booking_cancel", args=[booking.pk]), follow=True)
+        assert Booking.objects.get(pk=booking.pk).status == "booked"
+        login(world.users["counselor_a"]).post(reverse("counseling:booking_cancel", args=[booking.pk]))
+        assert Booking.objects.get(pk=booking.pk).status == "cancelled"
+    assert page.status_code == 200
+
+
+def test_a_student_books_with_their_code_and_nobody_at_home_is_told(world, client, django_capture_on_commit_callbacks):
+    services.booking_codes_issue(students=[world.student_x])
+    code = world.student_x.booking_code.code
+    response = client.post(reverse("counseling:student_start"), {"code": code.lower()})
+    assert response["Location"] == reverse("counseling:student_book")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("counseling:student_book"), {"slot": world.slot_a.pk})
+    booking = Booking.objects.get(student=world.student_x)
+    assert (booking.channel, booking.made_by, booking.contact) == ("student", None, None)
+    assert not Notification.objects.filter(kind="booking_confirmed").exists()
+    assert client.get(reverse("counseling:booking_ics", args=[booking.pk]))["Content-Type"].startswith("text/calendar")
+    # Parents do not see a booking their child made themselves.
+    assert booking not in set(login_bookings(world))
+
+
+def login_bookings(world):
+    from counseling import selectors
+
+    return selectors.bookings_for(world.users["parent_x"])
+
+
+def test_staff_book_by_phone_and_mark_attendance_once_it_started(world, login):
+    client = login(world.users["counselor_a"])
+    client.post(reverse("counseling:slot", args=[world.slot_a.pk]),
+                {"student": world.student_w.pk, "channel": "phone", "notify_guardian": "on"})  # fmt: skip
+    booking = Booking.objects.get(student=world.student_w)
+    assert booking.contact == world.student_w.guardians.get()
+    client.post(reverse("counseling:booking_mark", args=[booking.pk]), {"status": "no_show"})
+    assert Booking.objects.get(pk=booking.pk).status == "booked"  # not yet started
+    with time_machine.travel(world.slot_a.starts_at + dt.timedelta(minutes=50), tick=False):
+        login(world.users["counselor_a"]).post(
+            reverse("counseling:booking_mark", args=[booking.pk]), {"status": "no_show"}
+        )
+    assert Booking.objects.get(pk=booking.pk).status == "no_show"
+
+
+def test_slots_come_from_the_weekly_template_in_term_time_minus_closures(world):
+    today = timezone.localdate()
+    year = SchoolYear.objects.create(
+        district=world.district_a, name="y", start=today, end=today + dt.timedelta(days=200)
+    )
+    Term.objects.create(school_year=year, number=1, start=today, end=today + dt.timedelta(days=100), teaching_weeks=14)
+    room = Room.objects.create(school=world.school_a, name="R", area_m2=25)
+    first = Period.objects.create(school=world.school_a, number=1, starts=dt.time(8), ends=dt.time(8, 45))
+    for weekday in range(5):
+        Opening.objects.create(school=world.school_a, weekday=weekday, period=first, room=room,
+                               counselor=world.users["counselor_a"])  # fmt: skip
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    Closure.objects.create(school=world.school_a, date=monday, reason="运动会")
+    made = services.slots_generate(school=world.school_a, start=monday, days=14)
+    assert made == 9  # two weeks of weekdays, one Monday closed
+    assert services.slots_generate(school=world.school_a, start=monday, days=14) == 0  # idempotent
+    slot = Slot.objects.filter(school=world.school_a, room=room).earliest("starts_at")
+    assert timezone.localtime(slot.starts_at).time() == dt.time(8)  # school time
+    from counseling import selectors
+
+    standard = selectors.school_standard(world.school_a)
+    assert (standard.open_periods, standard.meets) == (5, False)  # 5 periods a week: short of 10
+
+
+def test_a_student_cannot_hold_two_places_in_one_slot(world):
+    import pytest
+
+    from counseling.models import SlotKind
+
+    group = Slot.objects.create(school=world.school_a, room=world.slot_a.room, counselor=world.users["counselor_a"],
+                                kind=SlotKind.GROUP, topic="情绪管理", capacity=5,
+                                starts_at=world.slot_a.starts_at + dt.timedelta(days=1),
+                                ends_at=world.slot_a.ends_at + dt.timedelta(days=1))  # fmt: skip
+    services.booking_create(slot=group, student=world.student_x, channel="student")
+    with pytest.raises(services.Refused) as refused:
+        services.booking_create(slot=group, student=world.student_x, channel="student")
+    assert refused.value.code == "already" and Slot.objects.get(pk=group.pk).booked == 1
+
+
+def test_the_week_page_runs_a_constant_number_of_queries(world, login, django_assert_max_num_queries):
+    client = login(world.users["counselor_a"])
+    client.get(reverse("counseling:schedule"))
+    for i in range(12):
+        student = factories.StudentFactory(classroom=world.class_a2)
+        slot = Slot.objects.create(school=world.school_a, room=world.slot_a.room, counselor=world.users["counselor_a"],
+                                   starts_at=world.slot_a.starts_at + dt.timedelta(hours=i + 1),
+                                   ends_at=world.slot_a.ends_at + dt.timedelta(hours=i + 1))  # fmt: skip
+        services.booking_create(slot=slot, student=student, channel="phone")
+    week = world.slot_a.starts_at.date().isoformat()
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("counseling:schedule"), {"week": week}).status_code == 200

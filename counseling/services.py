@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +34,7 @@ from counseling.models import (
     SlotKind,
 )
 from portal import audit, notifications
-from portal.models import Guardian, Role, School, Student, Term, User
+from portal.models import Guardian, Role, School, Student, StudentGuardian, Term, User
 
 
 class Refused(Exception):
@@ -92,12 +92,33 @@ def slots_generate(*, school: School, start: dt.date, days: int = 28) -> int:
     return Slot.objects.filter(school=school).count() - existing
 
 
+def closure_add(*, closure: Closure) -> int:
+    """Save a closure and cancel the slots it covers; their bookings are cancelled and the contacts told."""
+    with audit.atomic():
+        closure.save()
+        slots = Slot.objects.select_for_update().filter(school=closure.school_id, cancelled=False,
+                                                        starts_at__date=closure.date)  # fmt: skip
+        chosen = list(slots)
+        if closure.period is not None:
+            chosen = [s for s in chosen if timezone.localtime(s.starts_at).time() == closure.period.starts]
+        cancelled = 0
+        for slot in chosen:
+            Slot.objects.filter(pk=slot.pk).update(cancelled=True, booked=0)
+            for booking in Booking.objects.filter(slot=slot, status__in=ACTIVE).select_related(
+                "slot__room", "slot__school", "student", "contact"
+            ):
+                Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CANCELLED, changed_at=timezone.now())
+                _notify(booking, "booking_cancelled_by_school")
+                cancelled += 1
+        return cancelled
+
+
 def group_session_create(
     *, school: School, room_id: int, counselor: User, starts_at: dt.datetime, ends_at: dt.datetime, topic: str,
     capacity: int,
 ) -> Slot:  # fmt: skip
     try:
-        with transaction.atomic():
+        with audit.atomic():
             return Slot.objects.create(
                 school=school, room_id=room_id, counselor=counselor, starts_at=starts_at, ends_at=ends_at,
                 kind=SlotKind.GROUP, topic=topic, capacity=capacity,
@@ -106,19 +127,29 @@ def group_session_create(
         raise Refused("room_taken") from exc
 
 
-def free_slots(school_id: int, *, kind: str | None = None, exclude_student: Student | None = None) -> QuerySet[Slot]:
-    """Slots that can still be booked (group sessions also while full: their waiting list is open)."""
+def bookable(school_id: int) -> QuerySet[Slot]:
+    """The school's slots inside its booking window: future, not cancelled, up to book_ahead_days ahead."""
     now = timezone.now()
     ahead = settings_for(school_id).book_ahead_days
-    qs = Slot.objects.filter(
+    return Slot.objects.filter(
         school_id=school_id, cancelled=False, starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=ahead)
     ).select_related("room", "counselor")
+
+
+def free_slots(
+    school_id: int, *, kind: str | None = None, exclude_student: Student | None = None,
+    hide: QuerySet[Booking] | None = None,
+) -> QuerySet[Slot]:  # fmt: skip
+    """Slots that can still be booked (group sessions also while full: their waiting list is open), without
+    those where the student already holds a place (`hide`: only the places this viewer may know of)."""
+    qs = bookable(school_id)
     if kind:
         qs = qs.filter(kind=kind)
     if kind == SlotKind.INDIVIDUAL:
         qs = qs.filter(booked__lt=F("capacity"))
     if exclude_student is not None:
-        qs = qs.exclude(bookings__student=exclude_student, bookings__status__in=ACTIVE)
+        held = hide if hide is not None else Booking.objects.all()
+        qs = qs.exclude(pk__in=held.filter(student=exclude_student, status__in=ACTIVE).values("slot_id"))
     return qs.order_by("starts_at", "room__name")
 
 
@@ -139,26 +170,34 @@ def booking_create(
     if slot.school_id != student.school_id or student.status != "active":
         raise Refused("not_here")
     try:
-        with transaction.atomic():
+        with audit.atomic():
             seat = Slot.objects.filter(pk=slot.pk, cancelled=False, starts_at__gt=now, booked__lt=F("capacity")).update(
                 booked=F("booked") + 1
             )
             if not seat:
-                current = Slot.objects.filter(pk=slot.pk, cancelled=False, starts_at__gt=now).first()
+                # Full (or gone). Joining a group's waiting list holds the slot's row lock, so a cancellation
+                # running now either frees the seat before this retry or sees this waiter and promotes it.
+                current = (
+                    Slot.objects.select_for_update().filter(pk=slot.pk, cancelled=False, starts_at__gt=now).first()
+                )
                 if current is None:
                     raise Refused("gone", _alternatives(slot, student))
                 if current.kind != SlotKind.GROUP:
                     raise Refused("taken", _alternatives(slot, student))
+                seat = Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1)
             booking = Booking.objects.create(
                 slot=slot, student=student, channel=channel, made_by=made_by, contact=contact, reason=reason,
                 status=BookingStatus.BOOKED if seat else BookingStatus.WAITING,
             )  # fmt: skip
             audit.append(audit.entries_for(Booking, [booking.pk], verb="create",
                                            detail={"channel": channel, "status": booking.status}))  # fmt: skip
-            _notify(booking, "booking_confirmed")
+            if booking.status == BookingStatus.BOOKED:  # a waiting place is told when it moves up
+                _notify(booking, "booking_confirmed")
             return booking
     except IntegrityError as exc:  # the same student twice in one slot (the partial unique index)
-        raise Refused("already") from exc
+        held = Booking.objects.filter(slot=slot, student=student, status__in=ACTIVE).values_list("channel", flat=True)
+        # A place the student booked themselves stays confidential: to anyone else the slot is simply taken.
+        raise Refused("taken" if "student" in held and channel != "student" else "already") from exc
 
 
 def _may_change(booking: Booking, by: User | None) -> None:
@@ -181,7 +220,7 @@ def _staff_schools(user: User) -> frozenset[int]:
 def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     """Cancel; a freed seat of a group session goes to the first on its waiting list."""
     _may_change(booking, by)
-    with transaction.atomic():
+    with audit.atomic():
         return _release(booking, BookingStatus.CANCELLED)
 
 
@@ -202,7 +241,9 @@ def _release(booking: Booking, new_status: str, moved_to: Booking | None = None)
 
 
 def _promote(slot_id: int) -> None:
-    """Fill free seats from the waiting list, first come first served."""
+    """Fill free seats from the waiting list, first come first served (under the slot's row lock, which
+    a booking joining the waiting list takes too)."""
+    Slot.objects.select_for_update().filter(pk=slot_id).values_list("pk").first()
     while True:
         waiting = (
             Booking.objects.select_for_update(skip_locked=True)
@@ -224,9 +265,11 @@ def _promote(slot_id: int) -> None:
 def booking_move(*, booking: Booking, to_slot: Slot, by: User | None) -> Booking:
     """Reschedule: book the new time first; only if that succeeds is the old one released (one transaction)."""
     _may_change(booking, by)
-    with transaction.atomic():
+    with audit.atomic():
         new = booking_create(slot=to_slot, student=booking.student, channel=booking.channel, made_by=booking.made_by,
                              contact=booking.contact, reason=booking.reason)  # fmt: skip
+        if new.status != BookingStatus.BOOKED:
+            raise Refused("taken", _alternatives(to_slot, booking.student))  # never swap a seat for a queue place
         _release(booking, BookingStatus.MOVED, moved_to=new)
         return new
 
@@ -237,7 +280,7 @@ def booking_mark(*, booking: Booking, status: str, by: User) -> Booking:
         raise ValueError(status)
     if booking.slot.starts_at > timezone.now():
         raise Refused("not_started")
-    with transaction.atomic():
+    with audit.atomic():
         if not Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED).update(
             status=status, changed_at=timezone.now()
         ):
@@ -247,9 +290,13 @@ def booking_mark(*, booking: Booking, status: str, by: User) -> Booking:
 
 
 def _contact_user_or_guardian(booking: Booking) -> dict[str, Any] | None:
-    if booking.contact_id is not None:
-        return {"guardian": booking.contact}
-    return None
+    """The booking's contact, while they are still the student's guardian (custody and protection orders
+    change: a removed link ends the messages)."""
+    if booking.contact_id is None:
+        return None
+    if not StudentGuardian.objects.filter(student_id=booking.student_id, guardian_id=booking.contact_id).exists():
+        return None
+    return {"guardian": booking.contact}
 
 
 def _notify(booking: Booking, kind: str, **extra: Any) -> None:
@@ -278,11 +325,12 @@ def reminders_send() -> dict[str, int]:
     for step, column, ahead in (("day", "reminded_day", dt.timedelta(hours=24)),
                                ("hour", "reminded_hour", dt.timedelta(hours=1))):  # fmt: skip
         due = Booking.objects.filter(
-            status=BookingStatus.BOOKED, slot__starts_at__gt=now, slot__starts_at__lte=now + ahead,
+            status=BookingStatus.BOOKED, slot__cancelled=False, slot__starts_at__gt=now,
+            slot__starts_at__lte=now + ahead,
             **{f"{column}__isnull": True},
         ).select_related("slot__room", "slot__school", "student", "contact")  # fmt: skip
         for booking in due:
-            with transaction.atomic():
+            with audit.atomic():
                 if not Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED,
                                               **{f"{column}__isnull": True}).update(**{column: now}):  # fmt: skip
                     continue
@@ -318,7 +366,7 @@ def booking_codes_issue(*, students: list[Student]) -> int:
             continue
         code = _code()
         new.append(BookingCode(student=student, code=code, code_digest=_digest("booking", code)))
-    BookingCode.objects.bulk_create(new)
+    BookingCode.objects.bulk_create(new, ignore_conflicts=True)  # two clicks at once: the first one's codes stand
     return len(new)
 
 
@@ -337,14 +385,22 @@ def student_for_code(code: str) -> Student:
 
 
 def session_record_create(
-    *, student: Student, author: User, booking: Booking | None = None, **fields: Any
+    *, student: Student, author: User, booking: Booking | None = None, raise_tier: int | None = None, **fields: Any
 ) -> SessionRecord:
-    with transaction.atomic():
+    """The counselor's record of a session; it may open or raise a crisis case, in the same transaction."""
+    from crisis import services as crisis
+
+    with audit.atomic():
+        if booking is not None and SessionRecord.objects.filter(booking=booking).exists():
+            raise Refused("recorded")
         record = SessionRecord.objects.create(student=student, author=author, booking=booking, **fields)
         if booking is not None and fields.get("attendance") in ("attended", "late", "no_show"):
             status = BookingStatus.NO_SHOW if fields["attendance"] == "no_show" else BookingStatus.ATTENDED
             Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED).update(status=status)
         audit.append(audit.entries_for(SessionRecord, [record.pk], verb="create"))
+        if raise_tier:
+            crisis.case_raise(student=student, suggested_tier=raise_tier, source="other",
+                              evidence={"session_record": record.pk})  # fmt: skip
         return record
 
 
@@ -388,7 +444,7 @@ def mailbox_post(*, school: School, body: str) -> Posted:
     text = body.lower()
     risk = any(word in text for word in words)
     code = _code()
-    with transaction.atomic():
+    with audit.atomic():
         message = MailboxMessage.objects.create(school=school, body=body, risk=risk,
                                                 reply_digest=_digest("mailbox", code))  # fmt: skip
         if risk:
@@ -402,22 +458,19 @@ def mailbox_post(*, school: School, body: str) -> Posted:
 
 
 def _on_duty(school: School) -> list[User]:
-    """The counselor on duty now (by the weekly template), else every counselor of the school."""
+    """The counselor on duty now (by the weekly template), if they still counsel at this school; otherwise
+    every counselor of the school: an alert must reach someone who can open the message."""
+    counselors = User.objects.filter(
+        memberships__school=school, memberships__role=Role.COUNSELOR, memberships__active=True, is_active=True
+    ).distinct()
     now = timezone.localtime()
-    on_duty = list(
-        User.objects.filter(
-            pk__in=Opening.objects.filter(
-                school=school, weekday=now.weekday(), period__starts__lte=now.time(), period__ends__gte=now.time()
-            ).values("counselor_id"), is_active=True,
-        )
-    )  # fmt: skip
-    if on_duty:
-        return on_duty
-    return list(
-        User.objects.filter(
-            memberships__school=school, memberships__role=Role.COUNSELOR, memberships__active=True, is_active=True
-        ).distinct()  # fmt: skip
+    closed = Closure.objects.filter(school=school, date=now.date(), period__isnull=True).exists()
+    on_duty = counselors.filter(
+        pk__in=Opening.objects.filter(
+            school=school, weekday=now.weekday(), period__starts__lte=now.time(), period__ends__gte=now.time()
+        ).values("counselor_id")
     )
+    return list(on_duty) if on_duty.exists() and not closed else list(counselors)
 
 
 def mailbox_for_code(code: str) -> MailboxMessage:
@@ -428,7 +481,7 @@ def mailbox_for_code(code: str) -> MailboxMessage:
 
 
 def mailbox_reply(*, message: MailboxMessage, reply: str, by: User) -> MailboxMessage:
-    with transaction.atomic():
+    with audit.atomic():
         if (
             not MailboxMessage.objects.filter(pk=message.pk)
             .exclude(status=MailboxStatus.CLOSED)
@@ -449,7 +502,7 @@ def mailbox_identify(*, message: MailboxMessage, student: Student, by: User, tie
 
     if student.school_id != message.school_id:
         raise Refused("not_here")
-    with transaction.atomic():
+    with audit.atomic():
         MailboxMessage.objects.filter(pk=message.pk).update(student=student)
         if tier:
             crisis.case_raise(student=student, suggested_tier=tier, source="mailbox",

@@ -4,11 +4,13 @@ code); the confide mailbox (anonymous students); calendar files and feeds."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -58,8 +60,23 @@ REFUSALS = {
     "not_author": gettext_lazy("Only the author can share their notes."),
     "closed": gettext_lazy("This message is closed."),
     "flood": gettext_lazy("Many messages have come from here just now. Please try again in a while."),
+    "recorded": gettext_lazy("This session has a record already."),
 }
 STUDENT_SESSION = "counseling_student"
+STUDENT_SESSION_MINUTES = 20  # a shared or family computer: the code's session ends soon after the last click
+
+
+def _code_student(request: HttpRequest) -> Student | None:
+    """The student who typed their booking code in this browser, while the session is fresh."""
+    held = request.session.get(STUDENT_SESSION)
+    if not isinstance(held, dict) or request.user.is_authenticated:
+        return None
+    if timezone.now().timestamp() - held.get("at", 0) > STUDENT_SESSION_MINUTES * 60:
+        request.session.pop(STUDENT_SESSION, None)
+        return None
+    held["at"] = timezone.now().timestamp()
+    request.session[STUDENT_SESSION] = held
+    return Student.objects.filter(pk=held.get("pk") or 0, status="active").select_related("school").first()
 
 
 def _school(request: AuthedRequest) -> School:
@@ -84,9 +101,11 @@ def schedule(request: AuthedRequest) -> HttpResponse:
     school = _school(request)
     try:
         day = dt.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
+        monday = day - dt.timedelta(days=day.weekday())
+        _edges = (monday - dt.timedelta(days=7), monday + dt.timedelta(days=14))  # the page's links either way
+    except (ValueError, OverflowError):  # not a date, or the ends of time
         day = timezone.localdate()
-    monday = day - dt.timedelta(days=day.weekday())
+        monday = day - dt.timedelta(days=day.weekday())
     slots = selectors.week_schedule(school, monday)
     shown = [b.pk for s in slots for b in s.shown]  # type: ignore[attr-defined]
     audit.record_rows(Booking, shown, verb="view", detail={"via": "schedule"})
@@ -156,7 +175,13 @@ def setup(request: AuthedRequest) -> HttpResponse:
             obj.school = school
             try:
                 obj.full_clean()
-                obj.save()
+                if which == "closure":
+                    cancelled = services.closure_add(closure=obj)  # its slots close, their families are told
+                    if cancelled:
+                        messages.warning(request, _("%(count)s bookings were cancelled and the families told.")
+                                         % {"count": cancelled})  # fmt: skip
+                else:
+                    obj.save()
             except Exception as exc:  # a unique or check constraint: show it on the form
                 from django.core.exceptions import ValidationError
 
@@ -270,11 +295,11 @@ def booking_move(request: AuthedRequest, pk: int) -> HttpResponse:
 
 def booking_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """A booking as an .ics file: for whoever may see the booking (signed in), or the student of the session."""
-    student_pk = request.session.get(STUDENT_SESSION)
+    student = _code_student(request)
     if request.user.is_authenticated:
         qs = selectors.bookings_for(request.user)
-    elif student_pk:
-        qs = Booking.objects.filter(student_id=student_pk).select_related("slot__room", "slot__school")
+    elif student is not None:
+        qs = Booking.objects.filter(student=student, channel="student").select_related("slot__room", "slot__school")
     else:
         raise Http404
     booking = access.get_or_404(qs, pk=pk)
@@ -309,14 +334,11 @@ def parent_home(request: AuthedRequest) -> HttpResponse:
 def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
     """A parent books for their own child in a few taps: pick a time, optionally say what it is about."""
     child = access.get_or_404(selectors.parent_children(request.user), pk=student_pk)
-    free = services.free_slots(child.school_id, exclude_student=child)
+    free = services.free_slots(child.school_id, exclude_student=child, hide=selectors.bookings_for(request.user))
     form = BookForm(request.POST or None)
     alternatives: list[Slot] = []
     if request.method == "POST" and form.is_valid():
-        target = (
-            free.filter(pk=form.cleaned_data["slot"]).first()
-            or Slot.objects.filter(pk=form.cleaned_data["slot"], school_id=child.school_id).first()
-        )
+        target = services.bookable(child.school_id).filter(pk=form.cleaned_data["slot"]).first()
         contact = Guardian.objects.filter(user=request.user, student_links__student=child).first()
         try:
             if target is None:
@@ -362,8 +384,8 @@ def student_start(request: HttpRequest) -> HttpResponse:
                 _count_failure(request, "booking-code")
                 form.add_error("code", REFUSALS[refused.code])
             else:
-                request.session.cycle_key()
-                request.session[STUDENT_SESSION] = student.pk
+                request.session.flush()  # a shared computer: nothing of the previous visitor carries over
+                request.session[STUDENT_SESSION] = {"pk": student.pk, "at": timezone.now().timestamp()}
                 return redirect("counseling:student_book")
     return render(request, "counseling/student_start.html", {"form": form})
 
@@ -371,18 +393,19 @@ def student_start(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def student_book(request: HttpRequest) -> HttpResponse:
-    student = Student.objects.filter(pk=request.session.get(STUDENT_SESSION) or 0, status="active").select_related(
-        "school"
-    ).first()  # fmt: skip
+    student = _code_student(request)
     if student is None:
         return redirect("counseling:student_start")
-    free = services.free_slots(student.school_id, exclude_student=student)
+    if request.method == "POST" and "done" in request.POST:
+        request.session.flush()
+        return redirect("counseling:student_start")
+    own = Booking.objects.filter(student=student, channel="student")  # never a place a parent or staff made
+    free = services.free_slots(student.school_id, exclude_student=student, hide=own)
     form = BookForm(request.POST or None)
     alternatives: list[Slot] = []
     if request.method == "POST" and "cancel" in request.POST:
-        booking = (
-            Booking.objects.filter(pk=request.POST.get("cancel") or 0, student=student).select_related("slot").first()
-        )
+        raw = request.POST.get("cancel", "")
+        booking = own.filter(pk=int(raw)).select_related("slot").first() if raw.isascii() and raw.isdecimal() else None
         if booking is not None:
             try:
                 services.booking_cancel(booking=booking, by=None)
@@ -391,7 +414,7 @@ def student_book(request: HttpRequest) -> HttpResponse:
                 messages.error(request, REFUSALS[refused.code])
         return redirect("counseling:student_book")
     if request.method == "POST" and form.is_valid():
-        target = Slot.objects.filter(pk=form.cleaned_data["slot"], school_id=student.school_id).first()
+        target = services.bookable(student.school_id).filter(pk=form.cleaned_data["slot"]).first()
         try:
             if target is None:
                 raise services.Refused("gone")
@@ -449,14 +472,12 @@ def record_new(request: AuthedRequest, booking_pk: int) -> HttpResponse:
         request.POST or None, initial={"session_type": "group" if booking.slot.kind == "group" else "individual"}
     )
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        tier = data.pop("raise_tier")
-        record = services.session_record_create(student=booking.student, author=request.user, booking=booking, **data)
-        if tier:
-            from crisis import services as crisis
-
-            crisis.case_raise(student=booking.student, suggested_tier=tier, source="other",
-                              evidence={"session_record": record.pk})  # fmt: skip
+        try:
+            record = services.session_record_create(student=booking.student, author=request.user, booking=booking,
+                                                    **form.cleaned_data)  # fmt: skip
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+            return redirect("counseling:slot", pk=booking.slot_id)
         messages.success(request, _("Saved."))
         return redirect("counseling:record", pk=record.pk)
     return render(request, "counseling/record_new.html", {"booking": booking, "form": form})
@@ -470,9 +491,16 @@ def _record(request: AuthedRequest, pk: int) -> SessionRecord:
 
 
 def _may_read_notes(user: User, record: SessionRecord) -> bool:
-    from guardian.core import ObjectPermissionChecker
+    """The author, or a colleague they shared the notes with. Asked of the grant table itself: guardian's
+    checker answers yes to every superuser, and an operator is no clinician."""
+    from counseling.models import SessionRecordUserObjectPermission
 
-    return record.author_id == user.pk or ObjectPermissionChecker(user).has_perm("read_private_notes", record)
+    return (
+        record.author_id == user.pk
+        or SessionRecordUserObjectPermission.objects.filter(
+            user=user, content_object=record, permission__codename="read_private_notes"
+        ).exists()
+    )
 
 
 @login_required
@@ -507,7 +535,9 @@ def record_break_glass(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_share(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _record(request, pk)
-    colleague = _counselors(item.student.school).filter(pk=request.POST.get("user") or 0).first()
+    raw = request.POST.get("user", "")
+    valid = raw.isascii() and raw.isdecimal()
+    colleague = _counselors(item.student.school).filter(pk=int(raw)).first() if valid else None
     if colleague is None:
         messages.error(request, _("Choose a colleague at this school."))
         return redirect("counseling:record", pk=pk)
@@ -535,7 +565,11 @@ def mailbox_write(request: HttpRequest, school_code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         # Flooding: a short-lived counter keyed by a hash of the address, in the cache only; nothing about the
         # sender is stored with the message.
-        key = f"mailbox:{school.pk}:{signing.Signer(salt='mailbox').signature(client_ip(request))}"
+        # The address is hashed with a random pepper that lives only in the cache and changes hourly: even
+        # with the server's secrets, a counter cannot be tied back to an address afterwards.
+        pepper = cache.get_or_set("mailbox:pepper", lambda: secrets.token_hex(16), timeout=60 * 60)
+        digest = hmac.new(str(pepper).encode(), client_ip(request).encode(), hashlib.sha256).hexdigest()
+        key = f"mailbox:{school.pk}:{digest}"
         cache.add(key, 0, timeout=60 * 60)
         if cache.incr(key) > MAILBOX_PER_HOUR:
             form.add_error(None, REFUSALS["flood"])

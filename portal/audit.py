@@ -167,6 +167,32 @@ def batched() -> Iterator[None]:
         _write(entries, actor, extra)
 
 
+@contextlib.contextmanager
+def atomic() -> Iterator[None]:
+    """A transaction (or savepoint) whose audit events are chained as it ends, still inside it.
+
+    The chain's lock is then the last lock a writer takes: a service that locks rows (a slot, a student)
+    never holds the chain while waiting for a row another writer holds while waiting for the chain. Events
+    of a block that rolls back are dropped with it; a nested block hands its events to the outer one.
+    """
+    outer = _batch.get()
+    held: list[tuple[Actor, dict[str, Any], list[Entry]]] = []
+    token: contextvars.Token[list[tuple[Actor, dict[str, Any], list[Entry]]] | None] | None = _batch.set(held)
+    try:
+        with transaction.atomic():
+            yield
+            _batch.reset(token)  # type: ignore[arg-type]
+            token = None
+            if outer is not None:
+                outer.extend(held)
+            else:
+                for actor, extra, entries in held:
+                    _write(entries, actor, extra)
+    finally:
+        if token is not None:
+            _batch.reset(token)
+
+
 def append(entries: Iterable[Entry]) -> list[AuditEvent]:
     """Append events to the chain inside the caller's transaction (or a new one)."""
     entries = list(entries)

@@ -58,7 +58,7 @@ class Refused(Exception):
 def instruments_load() -> list[Instrument]:
     """Load the repository's definitions; new versions are added, existing ones must be unchanged."""
     created = []
-    with transaction.atomic():
+    with audit.atomic():
         for code, definition in shipped().items():
             existing = Instrument.objects.filter(code=code, version=definition.version).first()
             if existing is None:
@@ -114,7 +114,7 @@ def campaign_create(
     grade_to: int, opens_on: dt.date, closes_on: dt.date, batteries: Iterable[BatteryPlan], by: User,
 ) -> Campaign:  # fmt: skip
     instruments = latest_instruments()
-    with transaction.atomic():
+    with audit.atomic():
         campaign = Campaign.objects.create(
             district=district, school_year=school_year, name=name, grade_from=grade_from, grade_to=grade_to,
             opens_on=opens_on, closes_on=closes_on, created_by=by,
@@ -161,7 +161,7 @@ def campaign_open(*, campaign: Campaign, by: User) -> int:
     """Invite every active student of the campaign's schools and grades: a code each, and a consent request
     (or, where guardians may opt out, a notice) to the primary guardian. Returns the number invited."""
     policy = policy_for(campaign.district_id)
-    with transaction.atomic():
+    with audit.atomic():
         if not Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(status=CampaignStatus.OPEN):
             raise Refused("not_draft")
         students = list(
@@ -280,7 +280,7 @@ def consent_answer(*, token: str, granted: bool) -> Participation:
     """The guardian's answer. A refusal is final for the campaign and respected everywhere; consent can be
     withdrawn until the student has started."""
     participation = participation_for_consent_token(token)
-    with transaction.atomic():
+    with audit.atomic():
         updated = Participation.objects.filter(pk=participation.pk, started_at__isnull=True).update(
             consent=Consent.GRANTED if granted else Consent.REFUSED, consent_at=timezone.now(),
             consent_by=StudentGuardian.objects.filter(student=participation.student_id, is_primary=True)
@@ -391,7 +391,7 @@ def answer_save(
         raise Refused("bad_answer")
     if definition.informant != informant:
         raise Refused("bad_answer")
-    with transaction.atomic():
+    with audit.atomic():
         locked = Participation.objects.select_for_update().get(pk=participation.pk)
         if locked.consent in (Consent.REFUSED, Consent.PENDING):
             raise Refused("refused")
@@ -486,7 +486,7 @@ def score_batch(limit: int = 500) -> int:
     """Score up to `limit` submitted responses in one transaction (set-based writes), then triage their
     students. Several workers can run it at once: each claims different rows (SKIP LOCKED)."""
     now = timezone.now()
-    with transaction.atomic():
+    with audit.atomic():
         responses = list(
             Response.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=ResponseStatus.SUBMITTED)
@@ -516,7 +516,7 @@ def score_batch(limit: int = 500) -> int:
 
 def triage_urgent(response_id: int) -> None:
     """A critical answer: score what is there now and triage at once, ahead of any backlog."""
-    with transaction.atomic():
+    with audit.atomic():
         response = (
             Response.objects.select_for_update(of=("self",))
             .select_related("instrument", "participation__campaign")
@@ -699,7 +699,7 @@ def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: byte
     if errors:
         return PaperResult(sorted(errors, key=lambda e: e["row"]), 0)
     now = timezone.now()
-    with transaction.atomic():
+    with audit.atomic():
         for participation, instrument, definition, answers in plan:
             full = {str(n): answers.get(str(n)) for n in definition.numbers}
             response, _ = Response.objects.update_or_create(
@@ -745,7 +745,7 @@ def remind_lagging(*, campaign: Campaign, school_ids: Iterable[int] | None = Non
     teachers = {u.pk: u for u in User.objects.filter(pk__in={r["student__classroom__class_teacher_id"] for r in rows})}
     sent = 0
     today = timezone.localdate().isoformat()
-    with transaction.atomic():
+    with audit.atomic():
         for row in rows:
             teacher = teachers.get(row["student__classroom__class_teacher_id"])
             if teacher is None or not teacher.is_active or row["done"] >= LAGGING_BELOW * row["may"]:
@@ -794,7 +794,7 @@ def rescore_start(*, campaign: Campaign, code: str, by: User) -> RescoreJob:
         participation__campaign=campaign, instrument__code=code, status=ResponseStatus.SCORED
     )
     try:
-        with transaction.atomic():
+        with audit.atomic():
             job = RescoreJob.objects.create(
                 campaign=campaign, code=code, to_instrument=to, total=responses.count(), created_by=by
             )
@@ -834,7 +834,7 @@ def rescore_run(job_id: int, batch: int = 500) -> RescoreJob:
     last_id = 0
     try:
         while True:
-            with transaction.atomic():
+            with audit.atomic():
                 rows = list(
                     Response.objects.select_for_update(of=("self",))
                     .filter(
@@ -876,7 +876,7 @@ def campaigns_close_due() -> int:
     today = timezone.localdate()
     closed = 0
     for campaign in Campaign.objects.filter(status=CampaignStatus.OPEN, closes_on__lt=today):
-        with transaction.atomic():
+        with audit.atomic():
             if not Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.OPEN).update(
                 status=CampaignStatus.CLOSED
             ):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _slots(school, counselor, n, *, kind="individual", capacity=1):
     start = timezone.now() + dt.timedelta(days=1)
-    room = Room.objects.create(school=school, name=f"R{kind}{n}", area_m2=20)
+    room = Room.objects.create(school=school, name=f"R{kind}{n}-{Room.objects.count()}", area_m2=20)
     return [
         Slot.objects.create(
             school=school,
@@ -164,3 +164,23 @@ def test_parents_racing_through_the_page_get_booked_or_the_next_free_times_never
     assert statuses.count(302) == 10  # booked: back to "my bookings"
     assert statuses.count(200) == 50  # just taken: the page again, with the next free times
     assert Booking.objects.filter(status="booked").count() == 10
+
+
+def test_a_cancellation_racing_a_new_waiter_never_leaves_a_free_seat_and_a_queue():
+    require_postgres()
+    school = factories.SchoolFactory()
+    classroom = factories.ClassroomFactory(school=school)
+    for round_ in range(15):
+        [group] = _slots(school, factories.UserFactory(), 1, kind="group", capacity=1)
+        holder = services.booking_create(slot=group, student=factories.StudentFactory(classroom=classroom),
+                                         channel="phone")  # fmt: skip
+        newcomer = factories.StudentFactory(classroom=classroom)
+        outcome = _race([
+            lambda: services.booking_cancel(booking=holder, by=None),
+            lambda: services.booking_create(slot=group, student=newcomer, channel="phone"),
+        ])  # fmt: skip
+        assert outcome["errors"] == [], round_
+        group.refresh_from_db()
+        booked = Booking.objects.filter(slot=group, status="booked").count()
+        waiting = Booking.objects.filter(slot=group, status="waiting").count()
+        assert (group.booked, booked, waiting) == (1, 1, 0), round_  # the newcomer has the seat, whoever ran first

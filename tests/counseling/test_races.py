@@ -176,8 +176,9 @@ def test_a_cancellation_racing_a_new_waiter_never_leaves_a_free_seat_and_a_queue
                                          channel="phone")  # fmt: skip
         newcomer = factories.StudentFactory(classroom=classroom)
         outcome = _race([
-            lambda: services.booking_cancel(booking=holder, by=None),
-            lambda: services.booking_create(slot=group, student=newcomer, channel="phone"),
+            lambda holder=holder: services.booking_cancel(booking=holder, by=None),
+            lambda group=group, newcomer=newcomer: services.booking_create(slot=group, student=newcomer,
+                                                                             channel="phone"),
         ])  # fmt: skip
         assert outcome["errors"] == [], round_
         group.refresh_from_db()

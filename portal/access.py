@@ -225,6 +225,22 @@ def scope_bookings(qs: QuerySet[M], user: AnyUser) -> QuerySet[M]:
     return qs.filter(condition)
 
 
+def training_districts(user: AnyUser) -> frozenset[int]:
+    """Districts whose training a user may take part in: where they work (any school role) or are an official."""
+    roles = roles_of(user)
+    if not roles.school_roles and not roles.district_ids:
+        return frozenset()
+    schools = School.objects.filter(pk__in=roles.school_roles.keys()).values_list("district_id", flat=True)
+    return roles.district_ids | frozenset(schools)
+
+
+def staffing_schools(user: AnyUser) -> QuerySet[School]:
+    """Whose staffing and curriculum figures a user sees: the district's schools for its officials, their own
+    school for its leaders and counselors."""
+    roles = roles_of(user)
+    return School.objects.filter(Q(district_id__in=roles.district_ids) | Q(pk__in=roles.staff_school_ids))
+
+
 def scope_campaigns(qs: QuerySet[M], user: AnyUser) -> QuerySet[M]:
     """Screening campaigns: their district's officials, and the staff of a school taking part."""
     if not user.is_authenticated or not user.is_active:

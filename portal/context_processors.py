@@ -33,6 +33,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("crisis:incidents"), _("Incidents")))
     if access.roles_of(user).responder_district_ids:
         items.append((reverse("crisis:assignments"), _("My assignments")))
+    if kind in ("staff", "official", "teacher"):
+        items.append((reverse("training:home"), _("Training")))
     if kind in ("staff", "official"):
         items.append((reverse("screening:campaigns"), _("Screening")))
         items.append((reverse("crisis:preparedness"), _("Plans and drills")))

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crisis",
     "screening",
     "counseling",
+    "training",
 ]
 
 MIDDLEWARE = [

@@ -217,6 +217,43 @@ class World:
     def school_a_code(self) -> dict[str, str]:
         return {"school_code": self.school_a.code}
 
+    @cached_property
+    def programme_a(self):  # type: ignore[no-untyped-def]
+        from training.models import Programme
+
+        return Programme.objects.create(district=self.district_a, title="沙盘游戏技术", kind="skills",
+                                        techniques=["sandplay"], year=timezone.localdate().year)  # fmt: skip
+
+    @cached_property
+    def session_a(self):  # type: ignore[no-untyped-def]
+        """A training session of district A next week, 3 hours credited, 2 places."""
+        import datetime as dt
+
+        from training.models import TrainingSession
+
+        starts = timezone.now() + dt.timedelta(days=7)
+        return TrainingSession.objects.create(
+            programme=self.programme_a, starts_at=starts, ends_at=starts + dt.timedelta(hours=3), capacity=2, hours=3,
+            place="教师发展中心",
+        )  # fmt: skip
+
+    @cached_property
+    def enrolment_a(self):  # type: ignore[no-untyped-def]
+        from training.services import enrol
+
+        return enrol(session=self.session_a, user=self.users["counselor_a"])
+
+    @cached_property
+    def certificate_a(self):  # type: ignore[no-untyped-def]
+        from training.models import Certificate
+
+        return Certificate.objects.create(user=self.users["counselor_a"], programme=self.programme_a, hours=3,
+                                          code="CERTA23456")  # fmt: skip
+
+    @property
+    def certificate_code(self) -> dict[str, str]:
+        return {"code": self.certificate_a.code}
+
     @property
     def guardian_x(self) -> Guardian:
         return self.student_x.guardians.get()

@@ -118,6 +118,20 @@ CASES = [
     ("counseling:mailbox_write", "post", "school_a_code", EVERYONE, 200),  # empty: the form comes back
     ("counseling:risk_words", "get", None, {"official_a", "official_b"}, 200),
     ("counseling:risk_words", "post", None, {"official_a", "official_b"}, 200),
+    ("training:home", "get", None, STAFF, 200),
+    ("training:home", "post", None, {"official_a", "official_b"}, 200),  # an empty form comes back
+    ("training:programme", "get", "programme_a", {"official_a"}, 200),
+    ("training:programme", "post", "programme_a", {"official_a"}, 200),
+    ("training:certificates_issue", "post", "programme_a", {"official_a"}, 302),
+    ("training:session", "get", "session_a", {"official_a"}, 200),
+    ("training:enrol", "post", "session_a", STAFF - {"official_b"}, 302),  # district A's staff and officials
+    ("training:attendance", "post", "enrolment_a", {"official_a"}, 302),
+    ("training:enrolment_cancel", "post", "enrolment_a", {"counselor_a"}, 302),
+    ("training:certificate_pdf", "get", "certificate_a", {"counselor_a", "official_a"}, 200),
+    ("training:verify", "get", "certificate_code", EVERYONE, 200),  # public by design: name, programme, hours
+    ("training:staffing", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("training:curriculum", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("training:curriculum", "post", None, IMPORTERS, 200),  # an empty form comes back
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),

@@ -1,0 +1,117 @@
+"""Training and staffing: hours credited once, the waiting list, certificates that reveal nothing else, and
+the figures the bureau publishes, hand-computed on the fixture district."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import SchoolYear, Term
+from tests import factories
+from training import selectors, services
+from training.models import Enrolment, LessonLog
+
+
+def test_attendance_credits_hours_exactly_once(world, login):
+    enrolment = world.enrolment_a
+    client = login(world.users["official_a"])
+    for _ in range(3):  # a double tap on the tablet, and a re-print marked again
+        client.post(reverse("training:attendance", args=[enrolment.pk]), {"attended": "yes"})
+    enrolment.refresh_from_db()
+    assert (enrolment.status, enrolment.hours_credited) == ("attended", 3)
+    assert selectors.total_hours(world.users["counselor_a"].pk) == 3
+    client.post(reverse("training:attendance", args=[enrolment.pk]), {"attended": "no"})  # too late to undo
+    assert Enrolment.objects.get(pk=enrolment.pk).hours_credited == 3
+
+
+def test_a_full_session_puts_the_next_on_the_waiting_list_and_promotes_on_cancellation(
+    world, login, django_capture_on_commit_callbacks
+):
+    session = world.session_a  # 2 places
+    first = services.enrol(session=session, user=world.users["counselor_a"])
+    services.enrol(session=session, user=world.users["counselor_b"])
+    waiting = services.enrol(session=session, user=world.users["teacher_a"])
+    assert (first.status, waiting.status) == ("enrolled", "waiting")
+    with pytest.raises(services.Refused):
+        services.enrol(session=session, user=world.users["teacher_a"])  # once per session
+    with django_capture_on_commit_callbacks(execute=True):
+        login(world.users["counselor_a"]).post(reverse("training:enrolment_cancel", args=[first.pk]))
+    waiting.refresh_from_db()
+    session.refresh_from_db()
+    assert (waiting.status, session.enrolled) == ("enrolled", 2)
+    from portal.models import InboxMessage
+
+    assert InboxMessage.objects.filter(
+        user=world.users["teacher_a"], delivery__notification__kind="training_place_free"
+    ).exists()
+
+
+def test_a_certificate_verifies_by_code_and_reveals_nothing_else(world, client, login):
+    enrolment = world.enrolment_a
+    services.attendance_mark(enrolment=enrolment, attended=True)
+    assert services.certificates_issue(programme=world.programme_a) == 1
+    assert services.certificates_issue(programme=world.programme_a) == 0  # once
+    certificate = world.users["counselor_a"].certificates.get()
+    page = client.get(reverse("training:verify", args=[certificate.code.lower()]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "沙盘游戏技术" in html and "3" in html
+    user = world.users["counselor_a"]
+    secrets = [world.school_a.name, "教师发展中心"] + ([user.email] if user.email else [])
+    for secret in secrets:  # no school, no place, no address: name, programme, hours and date only
+        assert secret not in html
+    assert client.get(reverse("training:verify", args=["NOSUCHCODE"])).status_code == 404
+    pdf = login(user).get(reverse("training:certificate_pdf", args=[certificate.pk]))
+    assert pdf.content.startswith(b"%PDF") and pdf["Content-Type"] == "application/pdf"
+    assert (
+        login(world.users["counselor_b"]).get(reverse("training:certificate_pdf", args=[certificate.pk])).status_code
+        == 404
+    )
+
+
+def test_staffing_figures_match_the_fixture_district(world, login):
+    # District A: counselor_a full-time at school A, counselor_b part-time at school B.
+    factories.MembershipFactory(user=factories.UserFactory(), role="counselor", school=world.school_a,
+                                employment="part_time")  # fmt: skip
+    report = selectors.staffing(world.school_a.district.schools.all())
+    assert [(r.school.name, r.full_time, r.part_time) for r in report.rows] == [("School A", 1, 1), ("School B", 0, 1)]
+    assert (report.total, report.full_time, report.full_time_percent) == (3, 1, 33)
+    assert [s.name for s in report.schools_without_full_time] == ["School B"]
+    xlsx = login(world.users["official_a"]).get(reverse("training:staffing"), {"format": "xlsx"})
+    assert xlsx.content[:2] == b"PK"
+    # A school leader sees their own school only.
+    html = login(world.users["leader_a"]).get(reverse("training:staffing")).content.decode()
+    assert "School A" in html and "School B" not in html
+
+
+def test_person_times_and_the_share_trained_this_year(world):
+    services.attendance_mark(enrolment=world.enrolment_a, attended=True)
+    absent = services.enrol(session=world.session_a, user=world.users["counselor_b"])
+    services.attendance_mark(enrolment=absent, attended=False)
+    figures = selectors.year_figures(world.district_a, world.session_a.starts_at.year)
+    assert (figures.person_times, figures.counselors, figures.counselors_trained, figures.trained_percent) == (
+        1, 2, 1, 50
+    )  # fmt: skip
+
+
+def test_a_grade_is_logged_in_one_form_and_gaps_follow_the_standard(world, login):
+    start = dt.date(2026, 9, 1)  # a Tuesday
+    year = SchoolYear.objects.create(district=world.district_a, name="2026-2027", start=start, end=dt.date(2027, 7, 1))
+    term = Term.objects.create(school_year=year, number=1, start=start, end=dt.date(2027, 1, 20), teaching_weeks=20)
+    with time_machine.travel(dt.datetime(2026, 9, 29, 12, tzinfo=timezone.get_current_timezone()), tick=False):
+        client = login(world.users["counselor_a"])
+        client.post(reverse("training:curriculum"),
+                    {"grade": 7, "held_on": "2026-09-08", "kind": "lesson", "topic": "认识情绪"})  # fmt: skip
+        assert LessonLog.objects.count() == 2  # both grade-7 classes of school A, one form
+        client.post(reverse("training:curriculum"),
+                    {"grade": 7, "held_on": "2026-09-08", "kind": "lesson", "topic": "认识情绪"})  # fmt: skip
+        assert LessonLog.objects.count() == 2  # the same lesson twice is logged once
+        LessonLog.objects.create(classroom=world.class_a1, held_on=dt.date(2026, 9, 22), kind="class_meeting",
+                                 topic="开学适应", logged_by=world.users["counselor_a"])  # fmt: skip
+        rows = {r.classroom: r for r in selectors.curriculum(world.school_a.classrooms.all(), term)}
+    # 1 Sept to 29 Sept is 29 days: 5 weeks begun, so 3 lessons due (one every two weeks).
+    a1, a2 = rows[world.class_a1], rows[world.class_a2]
+    assert (a1.lessons, a1.lessons_due, a1.lesson_gap, a1.meetings, a1.meets) == (1, 3, 2, 1, False)
+    assert (a2.lessons, a2.meetings, a2.meets) == (1, 0, False)
+    assert LessonLog.objects.get(classroom=world.class_a1, kind="lesson").teacher == world.users["teacher_a"]

@@ -1,0 +1,47 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from training.models import LessonKind, Programme, Technique
+
+
+class ProgrammeForm(forms.ModelForm):  # type: ignore[type-arg]
+    techniques = forms.MultipleChoiceField(
+        label=_("Techniques"), choices=Technique.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Programme
+        fields = ["title", "kind", "techniques", "provider", "year"]
+
+
+class SessionForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=30, max_value=600, initial=180)
+    place = forms.CharField(label=_("Place"), max_length=150, required=False)
+    online = forms.BooleanField(label=_("Online"), required=False)
+    capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=2000, initial=40)
+    hours = forms.DecimalField(label=_("Hours credited"), min_value=0.5, max_value=24, decimal_places=1, initial=3)
+
+    def clean_starts_at(self):  # type: ignore[no-untyped-def]
+        starts = self.cleaned_data["starts_at"]
+        if starts <= timezone.now():
+            raise forms.ValidationError(_("A session must start in the future."))
+        return starts
+
+
+class LessonForm(forms.Form):
+    """A week's lessons for a whole grade in one form."""
+
+    grade = forms.TypedChoiceField(label=_("Grade"), coerce=int, choices=[(g, str(g)) for g in range(1, 13)])
+    held_on = forms.DateField(
+        label=_("Held on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=LessonKind.choices)
+    topic = forms.CharField(label=_("Topic"), max_length=150)
+
+    def clean_held_on(self):  # type: ignore[no-untyped-def]
+        held_on = self.cleaned_data["held_on"]
+        if held_on > timezone.localdate():
+            raise forms.ValidationError(_("A lesson cannot be logged before it is held."))
+        return held_on

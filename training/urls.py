@@ -1,0 +1,18 @@
+from django.urls import path
+
+from training import views
+
+app_name = "training"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("programmes/<int:pk>/", views.programme, name="programme"),
+    path("programmes/<int:pk>/certificates/", views.certificates_issue, name="certificates_issue"),
+    path("sessions/<int:pk>/", views.session, name="session"),
+    path("sessions/<int:pk>/enrol/", views.enrol, name="enrol"),
+    path("enrolments/<int:pk>/attendance/", views.attendance, name="attendance"),
+    path("enrolments/<int:pk>/cancel/", views.enrolment_cancel, name="enrolment_cancel"),
+    path("certificates/<int:pk>/certificate.pdf", views.certificate_pdf, name="certificate_pdf"),
+    path("verify/<str:code>/", views.verify, name="verify"),
+    path("staffing/", views.staffing, name="staffing"),
+    path("curriculum/", views.curriculum, name="curriculum"),
+]

@@ -1,0 +1,223 @@
+"""Pages of training and staffing: the district's programmes and sessions (its officials), enrolment and
+hours (every school's staff), certificates and their public check, staffing and curriculum figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from openpyxl import Workbook
+
+from portal import access
+from portal.models import Classroom, District, School
+from portal.views import AuthedRequest
+from training import certificates, selectors, services
+from training.forms import LessonForm, ProgrammeForm, SessionForm
+from training.models import Certificate, Enrolment, Programme, TrainingSession
+
+REFUSALS = {
+    "started": gettext_lazy("This session has already started."),
+    "already": gettext_lazy("You are already enrolled in this session."),
+    "not_active": gettext_lazy("This enrolment has already been cancelled."),
+}
+
+
+def _official_district(request: AuthedRequest) -> District:
+    district = District.objects.filter(pk__in=access.roles_of(request.user).district_ids).order_by("pk").first()
+    if district is None:
+        raise Http404
+    return district
+
+
+def _programmes(request: AuthedRequest):  # type: ignore[no-untyped-def]
+    return Programme.objects.filter(district_id__in=access.roles_of(request.user).district_ids)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def home(request: AuthedRequest) -> HttpResponse:
+    """Officials plan the year's programmes; every school's staff enrol and see their hours and certificates."""
+    districts = access.training_districts(request.user)
+    access.require(bool(districts))
+    roles = access.roles_of(request.user)
+    form = (
+        ProgrammeForm(request.POST or None, initial={"year": timezone.localdate().year}) if roles.is_official else None
+    )
+    if request.method == "POST":
+        district = _official_district(request)
+        if form is not None and form.is_valid():
+            programme = form.save(commit=False)
+            programme.district = district
+            programme.save()
+            messages.success(request, _("Saved."))
+            return redirect("training:programme", pk=programme.pk)
+    upcoming = list(
+        TrainingSession.objects.filter(programme__district_id__in=districts, starts_at__gt=timezone.now())
+        .select_related("programme")
+        .order_by("starts_at")[:50]
+    )
+    mine = {e.session_id: e for e in Enrolment.objects.filter(user=request.user).exclude(status="cancelled")}
+    for item in upcoming:
+        item.my = mine.get(item.pk)  # type: ignore[attr-defined]
+    year = timezone.localdate().year
+    certs = Certificate.objects.filter(user=request.user).select_related("programme")
+    return render(request, "training/home.html", {
+        "form": form, "programmes": _programmes(request)[:100], "upcoming": upcoming, "mine": mine,
+        "hours": selectors.hours_of(request.user.pk), "certificates": certs,
+        "figures": [selectors.year_figures(d, year) for d in District.objects.filter(pk__in=roles.district_ids)],
+    })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def programme(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = access.get_or_404(_programmes(request), pk=pk)
+    form = SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ends = data["starts_at"] + dt.timedelta(minutes=data["minutes"])
+        TrainingSession.objects.create(
+            programme=item, starts_at=data["starts_at"], ends_at=ends, place=data["place"], online=data["online"],
+            capacity=data["capacity"], hours=data["hours"],
+        )  # fmt: skip
+        messages.success(request, _("Saved."))
+        return redirect("training:programme", pk=pk)
+    return render(request, "training/programme.html", {
+        "programme": item, "sessions": item.sessions.order_by("starts_at"), "form": form,
+        "certificates": item.certificates.select_related("user"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def certificates_issue(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = access.get_or_404(_programmes(request), pk=pk)
+    issued = services.certificates_issue(programme=item)
+    messages.success(request, _("%(count)s certificates issued.") % {"count": issued})
+    return redirect("training:programme", pk=pk)
+
+
+@login_required
+@never_cache
+def session(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The sign-in sheet: printed, or ticked on a tablet on the day."""
+    item = access.get_or_404(TrainingSession.objects.filter(programme__in=_programmes(request)), pk=pk)
+    enrolments = item.enrolments.exclude(status="cancelled").select_related("user").order_by("status", "created_at")
+    return render(request, "training/session.html", {"session": item, "enrolments": enrolments})
+
+
+@login_required
+@require_POST
+def attendance(request: AuthedRequest, pk: int) -> HttpResponse:
+    enrolment = access.get_or_404(
+        Enrolment.objects.filter(session__programme__in=_programmes(request)).select_related("session"), pk=pk
+    )
+    services.attendance_mark(enrolment=enrolment, attended=request.POST.get("attended") == "yes")
+    return redirect("training:session", pk=enrolment.session_id)
+
+
+@login_required
+@require_POST
+def enrol(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = access.get_or_404(
+        TrainingSession.objects.filter(programme__district_id__in=access.training_districts(request.user)), pk=pk
+    )
+    try:
+        enrolment = services.enrol(session=item, user=request.user)
+    except services.Refused as refused:
+        messages.error(request, REFUSALS[refused.code])
+    else:
+        messages.success(
+            request,
+            _("Enrolled.")
+            if enrolment.status == "enrolled"
+            else _("The session is full: you are on the waiting list."),
+        )
+    return redirect("training:home")
+
+
+@login_required
+@require_POST
+def enrolment_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
+    enrolment = access.get_or_404(
+        Enrolment.objects.filter(user=request.user).select_related("session__programme"), pk=pk
+    )
+    try:
+        services.enrolment_cancel(enrolment=enrolment)
+        messages.success(request, _("The enrolment is cancelled."))
+    except services.Refused as refused:
+        messages.error(request, REFUSALS[refused.code])
+    return redirect("training:home")
+
+
+@login_required
+def certificate_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
+    mine = Certificate.objects.filter(user=request.user)
+    district = Certificate.objects.filter(programme__in=_programmes(request))
+    item = access.get_or_404((mine | district).select_related("user", "programme"), pk=pk)
+    response = HttpResponse(certificates.pdf(item), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{item.code}.pdf"'
+    return response
+
+
+@never_cache
+def verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: anyone holding a certificate's code sees its name, programme, hours and date; nothing else."""
+    item = Certificate.objects.filter(code=code.upper().strip()).select_related("user", "programme").first()
+    return render(request, "training/verify.html", {"certificate": item}, status=200 if item else 404)
+
+
+@login_required
+@never_cache
+def staffing(request: AuthedRequest) -> HttpResponse:
+    schools = access.staffing_schools(request.user)
+    access.require(schools.exists())
+    report = selectors.staffing(schools)
+    if request.GET.get("format") == "xlsx":
+        return _staffing_xlsx(report)
+    return render(request, "training/staffing.html", {"report": report})
+
+
+def _staffing_xlsx(report: selectors.Staffing) -> HttpResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Staffing"))
+    sheet.append([_("School"), _("Full-time"), _("Part-time"), _("Without a full-time teacher")])
+    for row in report.rows:
+        sheet.append([row.school.name, row.full_time, row.part_time, _("yes") if row.lacks_full_time else ""])
+    sheet.append([_("Total"), report.full_time, report.total - report.full_time, len(report.schools_without_full_time)])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="staffing.xlsx"'
+    workbook.save(response)
+    return response
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def curriculum(request: AuthedRequest) -> HttpResponse:
+    """Lessons per class against the standard; a school logs a week's lessons for a whole grade in one form."""
+    schools = access.staffing_schools(request.user)
+    access.require(schools.exists())
+    own = School.objects.filter(pk__in=access.roles_of(request.user).staff_school_ids).order_by("name").first()
+    form = LessonForm(request.POST or None) if own else None
+    if request.method == "POST":
+        if own is None:
+            raise Http404
+        if form is not None and form.is_valid():
+            made = services.lessons_log_grade(school=own, by=request.user, **form.cleaned_data)
+            messages.success(request, _("%(count)s classes logged.") % {"count": made})
+            return redirect("training:curriculum")
+    school = schools.order_by("name").first()
+    term = selectors.current_term(school.district_id) if school else None
+    rows = selectors.curriculum(Classroom.objects.filter(school__in=schools), term) if term else []
+    return render(request, "training/curriculum.html", {"form": form, "rows": rows, "term": term})

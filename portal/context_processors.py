@@ -22,6 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     elif access.roles_of(user).is_parent:
         items.append((reverse("student_list"), _("My children")))
         items.append((reverse("counseling:parent_home"), _("Book a counselor")))
+        items.append((reverse("training:parent_classes"), _("Parent classes")))
     if kind == "staff":
         items.append((reverse("counseling:schedule"), _("Counseling")))
         items.append((reverse("crisis:ledger"), _("Crisis register")))

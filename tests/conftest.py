@@ -250,6 +250,15 @@ class World:
         return Certificate.objects.create(user=self.users["counselor_a"], programme=self.programme_a, hours=3,
                                           code="CERTA23456")  # fmt: skip
 
+    @cached_property
+    def episode_a(self):  # type: ignore[no-untyped-def]
+        """A live parent class of district A with a recording link."""
+        from training.models import ParentEpisode
+
+        return ParentEpisode.objects.create(district=self.district_a, title="如何与青春期孩子沟通", topic="亲子沟通",
+                                            airs_on=timezone.localdate(), link="https://example.org/v/1",
+                                            live=True, capacity=100)  # fmt: skip
+
     @property
     def certificate_code(self) -> dict[str, str]:
         return {"code": self.certificate_a.code}

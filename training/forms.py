@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from training.models import LessonKind, Programme, Technique
+from training.models import LessonKind, ParentEpisode, Programme, Technique
 
 
 class ProgrammeForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -45,3 +45,24 @@ class LessonForm(forms.Form):
         if held_on > timezone.localdate():
             raise forms.ValidationError(_("A lesson cannot be logged before it is held."))
         return held_on
+
+
+class EpisodeForm(forms.ModelForm):  # type: ignore[type-arg]
+    link = forms.URLField(label=_("Link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = ParentEpisode
+        fields = ["title", "topic", "airs_on", "link", "video", "live", "capacity"]
+        widgets = {"airs_on": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_video(self):  # type: ignore[no-untyped-def]
+        video = self.cleaned_data.get("video")
+        if video and (not video.name.lower().endswith((".mp4", ".webm")) or video.size > 500 * 1024 * 1024):
+            raise forms.ValidationError(_("Upload an MP4 or WebM video of at most 500 MB."))
+        return video
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        if not data.get("link") and not data.get("video") and not data.get("live"):
+            raise forms.ValidationError(_("Give a link or a video file, or make it a live session."))
+        return data

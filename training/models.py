@@ -195,3 +195,48 @@ class LessonLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.classroom} {self.held_on} {self.kind}"
+
+
+class ParentEpisode(models.Model):
+    """A parent class (空中家长课堂 or community education): an episode to watch, or a live session to sign
+    up for."""
+
+    district = models.ForeignKey("portal.District", on_delete=models.PROTECT, related_name="parent_episodes")
+    title = models.CharField(_("title"), max_length=150)
+    topic = models.CharField(_("topic"), max_length=100, blank=True)
+    airs_on = models.DateField(_("date"))
+    link = models.URLField(_("link"), blank=True)
+    video = models.FileField(_("video file"), upload_to="parent-classes/%Y/", blank=True)
+    live = models.BooleanField(_("live session (sign-up)"), default=False)
+    capacity = models.PositiveIntegerField(_("places"), null=True, blank=True)
+    views_imported = models.PositiveIntegerField(_("views counted elsewhere"), default=0)
+    views_counted = models.PositiveIntegerField(default=0)  # opened through the portal
+
+    class Meta:
+        verbose_name = _("parent class")
+        verbose_name_plural = _("parent classes")
+        ordering = ["-airs_on"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(link="") | ~Q(video="") | Q(live=True), name="episode_has_content"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def views(self) -> int:
+        return self.views_imported + self.views_counted
+
+
+class ParentSignup(models.Model):
+    episode = models.ForeignKey(ParentEpisode, on_delete=models.CASCADE, related_name="signups")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="parent_signups")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("parent class sign-up")
+        verbose_name_plural = _("parent class sign-ups")
+        constraints = [models.UniqueConstraint(fields=["episode", "user"], name="parent_signup_once")]
+
+    def __str__(self) -> str:
+        return f"sign-up #{self.pk}"

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError
 from django.db.models import Count, F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal import audit, notifications
 from portal.models import Classroom, School, User
@@ -18,6 +22,8 @@ from training.models import (
     Enrolment,
     EnrolmentStatus,
     LessonLog,
+    ParentEpisode,
+    ParentSignup,
     Programme,
     TrainingSession,
 )
@@ -138,3 +144,125 @@ def lessons_log_grade(
     before = LessonLog.objects.filter(classroom__in=classes, held_on=held_on, kind=kind).count()
     LessonLog.objects.bulk_create(logs, ignore_conflicts=True)
     return LessonLog.objects.filter(classroom__in=classes, held_on=held_on, kind=kind).count() - before
+
+
+def parent_signup(*, episode: ParentEpisode, user: User) -> bool:
+    """Sign up for a live parent class; False when it is full or the parent is signed up already."""
+    with audit.atomic():
+        ParentEpisode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
+        if episode.capacity is not None and episode.signups.count() >= episode.capacity:
+            return False
+        _, created = ParentSignup.objects.get_or_create(episode=episode, user=user)
+        return created
+
+
+def episode_viewed(*, episode: ParentEpisode) -> None:
+    ParentEpisode.objects.filter(pk=episode.pk).update(views_counted=F("views_counted") + 1)
+
+
+# --- imports -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    errors: list[str]
+    applied: int
+
+
+def attendance_import(*, session: TrainingSession, content: bytes) -> ImportResult:
+    """An attendance sheet (XLSX or CSV): 用户名 (username), 出勤 (是/否). Checked whole, then applied; hours
+    are credited once, as on the tablet."""
+    from portal.roster import read_table
+
+    table, file_errors = read_table(content)
+    if file_errors or len(table) < 2:
+        return ImportResult([_("The file could not be read, or it has no rows below its header line.")], 0)
+    header = [c.strip().lower() for c in table[0]]
+    if header[:2] not in (["用户名", "出勤"], ["username", "attended"]):
+        return ImportResult([_("The first columns must be 用户名 and 出勤.")], 0)
+    enrolments = {e.user.username: e for e in session.enrolments.exclude(status="cancelled").select_related("user")}
+    errors, plan = [], []
+    for line, row in enumerate(table[1:], 2):
+        row = row + ["", ""]
+        username, mark = row[0].strip(), row[1].strip().lower()
+        if not username:
+            continue
+        if username not in enrolments:
+            errors.append(_("Row %(row)s: %(name)s is not enrolled in this session.") % {"row": line, "name": username})
+        elif mark not in ("是", "否", "yes", "no", "1", "0"):
+            errors.append(_("Row %(row)s: write 是 or 否.") % {"row": line})
+        else:
+            plan.append((enrolments[username], mark in ("是", "yes", "1")))
+    if errors:
+        return ImportResult(errors, 0)
+    with audit.atomic():
+        credited = sum(attendance_mark(enrolment=e, attended=present) for e, present in plan)
+    return ImportResult([], credited)
+
+
+def roster_import(*, schools: Iterable[School], content: bytes) -> ImportResult:
+    """The mental-health teacher roster (XLSX or CSV): 用户名, 专兼职 (专职/兼职), 资格, 证书编号, 发证日期,
+    学科背景. Updates the teachers' employment, qualifications and profiles; every row is checked first."""
+    from portal.models import Membership, Role
+    from portal.roster import read_table
+    from training.models import Qualification, QualificationKind, TeacherProfile
+
+    table, file_errors = read_table(content)
+    if file_errors or len(table) < 2:
+        return ImportResult([_("The file could not be read, or it has no rows below its header line.")], 0)
+    header = [c.strip() for c in table[0]]
+    if header[:2] != ["用户名", "专兼职"]:
+        return ImportResult([_("The first columns must be 用户名 and 专兼职.")], 0)
+    kinds = {str(label): value for value, label in QualificationKind.choices} | {v: v for v in QualificationKind.values}
+    memberships = {
+        m.user.username: m
+        for m in Membership.objects.active()
+        .filter(role=Role.COUNSELOR, school__in=list(schools))
+        .select_related("user")
+    }
+    errors: list[str] = []
+    plan: list[tuple[Any, str, str, str, dt.date | None, str]] = []
+    for line, row in enumerate(table[1:], 2):
+        row = row + [""] * 6
+        username, employment, kind, number, issued, subject = (c.strip() for c in row[:6])
+        if not username:
+            continue
+        membership = memberships.get(username)
+        employment_value = {
+            "专职": "full_time",
+            "兼职": "part_time",
+            "full_time": "full_time",
+            "part_time": "part_time",
+        }.get(employment)
+        issued_on = None
+        if membership is None:
+            errors.append(
+                _("Row %(row)s: %(name)s is not a counselor at your schools.") % {"row": line, "name": username}
+            )
+            continue
+        if employment_value is None:
+            errors.append(_("Row %(row)s: write 专职 or 兼职.") % {"row": line})
+            continue
+        if kind and kind not in kinds:
+            errors.append(_("Row %(row)s: %(value)s is not a known qualification.") % {"row": line, "value": kind})
+            continue
+        if issued:
+            try:
+                issued_on = dt.date.fromisoformat(issued)
+            except ValueError:
+                errors.append(
+                    _("Row %(row)s: %(value)s is not a date: write it as 2020-06-30.") % {"row": line, "value": issued}
+                )
+                continue
+        plan.append((membership, employment_value, kinds.get(kind, ""), number, issued_on, subject))
+    if errors:
+        return ImportResult(errors, 0)
+    with audit.atomic():
+        for membership, employment_value, kind, number, issued_on, subject in plan:
+            Membership.objects.filter(pk=membership.pk).update(employment=employment_value)
+            if kind:
+                details = {"certificate_no": number, "issued_on": issued_on}
+                Qualification.objects.update_or_create(user=membership.user, kind=kind, defaults=details)
+            if subject:
+                TeacherProfile.objects.update_or_create(user=membership.user, defaults={"subject": subject})
+    return ImportResult([], len(plan))

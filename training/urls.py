@@ -15,4 +15,10 @@ urlpatterns = [
     path("verify/<str:code>/", views.verify, name="verify"),
     path("staffing/", views.staffing, name="staffing"),
     path("curriculum/", views.curriculum, name="curriculum"),
+    path("sessions/<int:pk>/attendance-import/", views.attendance_import, name="attendance_import"),
+    path("staffing/import/", views.roster_import, name="roster_import"),
+    path("parent-classes/", views.parent_classes, name="parent_classes"),
+    path("parent-classes/<int:pk>/sign-up/", views.parent_signup, name="parent_signup"),
+    path("parent-classes/<int:pk>/watch/", views.parent_watch, name="parent_watch"),
+    path("parent-classes/<int:pk>/views/", views.episode_views, name="episode_views"),
 ]

@@ -7,7 +7,9 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, F, Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,11 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
 from portal import access
-from portal.models import Classroom, District, School
+from portal.models import Classroom, District, School, Student
 from portal.views import AuthedRequest
 from training import certificates, selectors, services
-from training.forms import LessonForm, ProgrammeForm, SessionForm
-from training.models import Certificate, Enrolment, Programme, TrainingSession
+from training.forms import EpisodeForm, LessonForm, ProgrammeForm, SessionForm
+from training.models import Certificate, Enrolment, ParentEpisode, ParentSignup, Programme, TrainingSession
 
 REFUSALS = {
     "started": gettext_lazy("This session has already started."),
@@ -201,6 +203,21 @@ def _staffing_xlsx(report: selectors.Staffing) -> HttpResponse:
     return response
 
 
+def _curriculum_xlsx(rows: list[selectors.ClassCurriculum]) -> HttpResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Curriculum"))
+    sheet.append(
+        [_("School"), _("Class"), _("Lessons"), _("Lessons due"), _("Class meetings"), _("Meets the standard")]
+    )
+    for r in rows:
+        sheet.append([r.classroom.school.name, str(r.classroom), r.lessons, r.lessons_due, r.meetings,
+                      _("yes") if r.meets else ""])  # fmt: skip
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="curriculum.xlsx"'
+    workbook.save(response)
+    return response
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -220,4 +237,118 @@ def curriculum(request: AuthedRequest) -> HttpResponse:
     school = schools.order_by("name").first()
     term = selectors.current_term(school.district_id) if school else None
     rows = selectors.curriculum(Classroom.objects.filter(school__in=schools), term) if term else []
+    if request.GET.get("format") == "xlsx":
+        return _curriculum_xlsx(rows)
     return render(request, "training/curriculum.html", {"form": form, "rows": rows, "term": term})
+
+
+# --- imports -----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def attendance_import(request: AuthedRequest, pk: int) -> HttpResponse:
+    item = access.get_or_404(TrainingSession.objects.filter(programme__in=_programmes(request)), pk=pk)
+    upload = request.FILES.get("file")
+    result = services.attendance_import(session=item, content=upload.read() if upload else b"")
+    for error in result.errors[:100]:
+        messages.error(request, error)
+    if not result.errors:
+        messages.success(request, _("%(count)s attendances credited.") % {"count": result.applied})
+    return redirect("training:session", pk=pk)
+
+
+@login_required
+@require_POST
+def roster_import(request: AuthedRequest) -> HttpResponse:
+    schools = access.staffing_schools(request.user)
+    access.require(schools.exists())
+    upload = request.FILES.get("file")
+    result = services.roster_import(schools=schools, content=upload.read() if upload else b"")
+    for error in result.errors[:100]:
+        messages.error(request, error)
+    if not result.errors:
+        messages.success(request, _("%(count)s teachers updated.") % {"count": result.applied})
+    return redirect("training:staffing")
+
+
+# --- parent classes ----------------------------------------------------------------------------------------
+
+
+def _episode_districts(request: AuthedRequest) -> frozenset[int]:
+    """Parents see their children's districts' parent classes; staff and officials their own."""
+    districts = set(access.training_districts(request.user))
+    if access.roles_of(request.user).is_parent:
+        children = access.scope_students(Student.objects.all(), request.user)
+        districts |= set(children.values_list("school__district_id", flat=True))
+    return frozenset(districts)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def parent_classes(request: AuthedRequest) -> HttpResponse:
+    districts = _episode_districts(request)
+    access.require(bool(districts))
+    is_official = access.roles_of(request.user).is_official
+    form = EpisodeForm(request.POST or None, request.FILES or None) if is_official else None
+    if request.method == "POST":
+        district = _official_district(request)
+        if form is not None and form.is_valid():
+            episode = form.save(commit=False)
+            episode.district = district
+            episode.save()
+            messages.success(request, _("Saved."))
+            return redirect("training:parent_classes")
+    episodes = ParentEpisode.objects.filter(district_id__in=districts).annotate(signed_up=Count("signups"))
+    mine = set(ParentSignup.objects.filter(user=request.user).values_list("episode_id", flat=True))
+    per_year = (
+        ParentEpisode.objects.filter(district_id__in=access.roles_of(request.user).district_ids)
+        .values("airs_on__year")
+        .annotate(episodes=Count("id"), total_views=Sum(F("views_imported") + F("views_counted")))
+        .order_by("-airs_on__year")
+    )
+    return render(request, "training/parent_classes.html", {
+        "episodes": episodes[:100], "mine": mine, "form": form, "per_year": per_year if is_official else [],
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def parent_signup(request: AuthedRequest, pk: int) -> HttpResponse:
+    episode = access.get_or_404(
+        ParentEpisode.objects.filter(district_id__in=_episode_districts(request), live=True), pk=pk
+    )
+    if services.parent_signup(episode=episode, user=request.user):
+        messages.success(request, _("You are signed up."))
+    else:
+        messages.error(request, _("You are signed up already, or the session is full."))
+    return redirect("training:parent_classes")
+
+
+@login_required
+def parent_watch(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """Count a view, then go to the episode (its link, or the video file)."""
+    episode = access.get_or_404(ParentEpisode.objects.filter(district_id__in=_episode_districts(request)), pk=pk)
+    services.episode_viewed(episode=episode)
+    if episode.video:
+        return FileResponse(episode.video.open("rb"))
+    if not episode.link:
+        raise Http404
+    return HttpResponseRedirect(episode.link)
+
+
+@login_required
+@require_POST
+def episode_views(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Officials record views counted elsewhere (the broadcaster's, a video platform's)."""
+    episode = access.get_or_404(
+        ParentEpisode.objects.filter(district_id__in=access.roles_of(request.user).district_ids), pk=pk
+    )
+    raw = request.POST.get("views", "")
+    if raw.isascii() and raw.isdecimal() and int(raw) < 100_000_000:
+        ParentEpisode.objects.filter(pk=episode.pk).update(views_imported=int(raw))
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Write the number of views as a whole number."))
+    return redirect("training:parent_classes")

@@ -132,6 +132,13 @@ CASES = [
     ("training:staffing", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
     ("training:curriculum", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
     ("training:curriculum", "post", None, IMPORTERS, 200),  # an empty form comes back
+    ("training:attendance_import", "post", "session_a", {"official_a"}, 302),  # no file: back with an error
+    ("training:roster_import", "post", None, IMPORTERS | {"official_a", "official_b"}, 302),
+    ("training:parent_classes", "get", None, SIGNED_IN, 200),
+    ("training:parent_classes", "post", None, {"official_a", "official_b"}, 200),  # an empty form comes back
+    ("training:parent_signup", "post", "episode_a", SIGNED_IN - {"official_b"}, 302),
+    ("training:parent_watch", "get", "episode_a", SIGNED_IN - {"official_b"}, 302),  # counted, then the link
+    ("training:episode_views", "post", "episode_a", {"official_a"}, 302),
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),

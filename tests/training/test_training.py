@@ -115,3 +115,73 @@ def test_a_grade_is_logged_in_one_form_and_gaps_follow_the_standard(world, login
     assert (a1.lessons, a1.lessons_due, a1.lesson_gap, a1.meetings, a1.meets) == (1, 3, 2, 1, False)
     assert (a2.lessons, a2.meetings, a2.meets) == (1, 0, False)
     assert LessonLog.objects.get(classroom=world.class_a1, kind="lesson").teacher == world.users["teacher_a"]
+
+
+def test_parents_sign_up_for_a_live_class_and_views_are_counted(world, login):
+    episode = world.episode_a
+    parent = login(world.users["parent_x"])
+    assert "如何与青春期孩子沟通" in parent.get(reverse("training:parent_classes")).content.decode()
+    parent.post(reverse("training:parent_signup", args=[episode.pk]))
+    parent.post(reverse("training:parent_signup", args=[episode.pk]))  # once
+    assert episode.signups.count() == 1
+    assert parent.get(reverse("training:parent_watch", args=[episode.pk]))["Location"] == "https://example.org/v/1"
+    official = login(world.users["official_a"])
+    official.post(reverse("training:episode_views", args=[episode.pk]), {"views": "1250"})
+    episode.refresh_from_db()
+    assert (episode.views_counted, episode.views_imported, episode.views) == (1, 1250, 1251)
+    html = official.get(reverse("training:parent_classes")).content.decode()
+    assert "1251" in html  # episodes and views per year
+
+
+def _xlsx(rows: list[list[str]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_attendance_sheet_imports_with_row_errors_and_credits_once(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    enrolment = world.enrolment_a
+    client = login(world.users["official_a"])
+    bad = _xlsx([["用户名", "出勤"], ["counselor_a", "是"], ["nobody", "是"], ["counselor_a", "也许"]])
+    page = client.post(reverse("training:attendance_import", args=[world.session_a.pk]),
+                       {"file": SimpleUploadedFile("a.xlsx", bad)}, follow=True)  # fmt: skip
+    html = page.content.decode()
+    assert "第 3 行" in html and "第 4 行" in html
+    assert Enrolment.objects.get(pk=enrolment.pk).status == "enrolled"  # nothing applied
+    good = _xlsx([["用户名", "出勤"], ["counselor_a", "是"]])
+    for _ in range(2):
+        client.post(reverse("training:attendance_import", args=[world.session_a.pk]),
+                    {"file": SimpleUploadedFile("a.xlsx", good)})  # fmt: skip
+    assert Enrolment.objects.get(pk=enrolment.pk).hours_credited == 3
+
+
+def test_the_teacher_roster_imports_with_row_errors(world, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal.models import Membership
+    from training.models import Qualification
+
+    client = login(world.users["leader_a"])
+    bad = _xlsx([["用户名", "专兼职", "资格", "证书编号", "发证日期", "学科背景"],
+                 ["counselor_b", "专职", "", "", "", ""],  # school B: not this leader's
+                 ["counselor_a", "半职", "", "", "", ""]])  # fmt: skip
+    html = client.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r.xlsx", bad)},
+                       follow=True).content.decode()  # fmt: skip
+    assert "第 2 行" in html and "第 3 行" in html
+    good = _xlsx([["用户名", "专兼职", "资格", "证书编号", "发证日期", "学科背景"],
+                  ["counselor_a", "兼职", "国家二级心理咨询师", "2019-ABC-1", "2019-06-30", "心理学"]])  # fmt: skip
+    client.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r.xlsx", good)})
+    membership = Membership.objects.get(user=world.users["counselor_a"], role="counselor")
+    qualification = Qualification.objects.get(user=world.users["counselor_a"])
+    assert (membership.employment, qualification.kind, str(qualification.issued_on)) == (
+        "part_time", "counselor_2", "2019-06-30"
+    )  # fmt: skip

@@ -21,7 +21,9 @@ class QualificationKind(models.TextChoices):
 
 
 class Qualification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qualifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("teacher"), on_delete=models.CASCADE, related_name="qualifications"
+    )
     kind = models.CharField(_("qualification"), max_length=20, choices=QualificationKind.choices)
     certificate_no = models.CharField(_("certificate number"), max_length=50, blank=True)
     issued_on = models.DateField(_("issued on"), null=True, blank=True)
@@ -38,7 +40,9 @@ class Qualification(models.Model):
 class TeacherProfile(models.Model):
     """What the district's roster keeps about a mental-health teacher beyond their role at a school."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teacher_profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("teacher"), on_delete=models.CASCADE, related_name="teacher_profile"
+    )
     subject = models.CharField(_("subject background"), max_length=50, blank=True)
     mh_since = models.DateField(_("mental-health teacher since"), null=True, blank=True)
 
@@ -47,7 +51,7 @@ class TeacherProfile(models.Model):
         verbose_name_plural = _("teacher profiles")
 
     def __str__(self) -> str:
-        return f"profile of {self.user_id}"
+        return str(self.user)
 
 
 class ProgrammeKind(models.TextChoices):

@@ -81,19 +81,26 @@ def year_figures(district: District, year: int) -> YearFigures:
     attended = Enrolment.objects.filter(
         status=EnrolmentStatus.ATTENDED, session__programme__district=district, session__starts_at__year=year
     )
-    counselors = Membership.objects.active().filter(role=Role.COUNSELOR, school__district=district)
+    counselors = Membership.objects.active().filter(
+        role=Role.COUNSELOR, school__district=district, user__is_active=True
+    )
     trained = counselors.filter(user_id__in=attended.values("user_id")).values("user_id").distinct().count()
     return YearFigures(year, attended.count(), counselors.values("user_id").distinct().count(), trained)
 
 
 def hours_of(user_id: int) -> list[dict[str, object]]:
-    """A teacher's credited hours by year and kind of training."""
-    return list(
+    """A teacher's credited hours by year and kind of training (with the kind's translated label)."""
+    from training.models import ProgrammeKind
+
+    rows = list(
         Enrolment.objects.filter(user_id=user_id, status=EnrolmentStatus.ATTENDED)
         .values("session__starts_at__year", "session__programme__kind")
         .annotate(hours=Sum("hours_credited"), sessions=Count("id"))
         .order_by("-session__starts_at__year", "session__programme__kind")
     )
+    for row in rows:
+        row["kind_label"] = ProgrammeKind(row["session__programme__kind"]).label
+    return rows
 
 
 @dataclass
@@ -102,6 +109,7 @@ class ClassCurriculum:
     lessons: int
     lessons_due: int
     meetings: int
+    meeting_due: bool = False  # the class meeting is due by the end of the term
 
     @property
     def lesson_gap(self) -> int:
@@ -109,7 +117,7 @@ class ClassCurriculum:
 
     @property
     def meets(self) -> bool:
-        return self.lesson_gap == 0 and self.meetings >= 1
+        return self.lesson_gap == 0 and (self.meetings >= 1 or not self.meeting_due)
 
 
 def current_term(district_id: int, today: dt.date | None = None) -> Term | None:
@@ -121,8 +129,10 @@ def curriculum(classes: QuerySet[Classroom], term: Term, today: dt.date | None =
     """Each class against the standard this term so far: a lesson every two weeks (counting the weeks begun),
     and a themed class meeting by the end of the term. Two queries."""
     today = min(today or timezone.localdate(), term.end)
-    weeks = max(math.ceil(((today - term.start).days + 1) / 7), 0)
+    # Weeks begun, capped by the term's teaching weeks (holidays such as National Day week do not count).
+    weeks = min(max(math.ceil(((today - term.start).days + 1) / 7), 0), term.teaching_weeks)
     due = math.ceil(weeks / 2)
+    meeting_due = today >= term.end
     logged = {
         row["classroom_id"]: row
         for row in LessonLog.objects.filter(classroom__in=classes, held_on__gte=term.start, held_on__lte=today)
@@ -133,7 +143,9 @@ def curriculum(classes: QuerySet[Classroom], term: Term, today: dt.date | None =
         )  # fmt: skip
     }
     return [
-        ClassCurriculum(c, logged.get(c.pk, {}).get("lessons", 0), due, logged.get(c.pk, {}).get("meetings", 0))
+        ClassCurriculum(
+            c, logged.get(c.pk, {}).get("lessons", 0), due, logged.get(c.pk, {}).get("meetings", 0), meeting_due
+        )  # fmt: skip
         for c in classes.select_related("school").order_by("school__name", "grade", "name")
     ]
 
@@ -142,3 +154,36 @@ def total_hours(user_id: int) -> Decimal:
     return Enrolment.objects.filter(user_id=user_id, status=EnrolmentStatus.ATTENDED).aggregate(
         h=Sum("hours_credited")
     )["h"] or Decimal(0)
+
+
+@dataclass
+class TeacherHours:
+    name: str
+    school: str
+    by_kind: dict[str, Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.by_kind.values(), Decimal(0))
+
+
+def hours_report(district: District, year: int) -> list[TeacherHours]:
+    """Each attendee's credited hours in the district's training of the year, by kind. Two queries."""
+    from portal.models import User
+
+    rows = (
+        Enrolment.objects.filter(
+            status=EnrolmentStatus.ATTENDED, session__programme__district=district, session__starts_at__year=year
+        )  # fmt: skip
+        .values("user_id", "session__programme__kind")
+        .annotate(hours=Sum("hours_credited"))
+    )
+    by_user: dict[int, dict[str, Decimal]] = {}
+    for row in rows:
+        by_user.setdefault(row["user_id"], {})[row["session__programme__kind"]] = row["hours"] or Decimal(0)
+    users = User.objects.filter(pk__in=by_user).prefetch_related("memberships__school")
+    report = []
+    for user in users:
+        schools = ", ".join(sorted({m.school.name for m in user.memberships.all() if m.school and m.active}))
+        report.append(TeacherHours(user.get_full_name() or user.get_username(), schools, by_user[user.pk]))
+    return sorted(report, key=lambda r: (r.school, r.name))

@@ -97,10 +97,12 @@ def attendance_mark(*, enrolment: Enrolment, attended: bool) -> bool:
     with audit.atomic():
         if attended:
             hours = enrolment.session.hours
+            # A mis-tap on "absent" can be corrected; the hours are still credited only once.
+            correctable = [EnrolmentStatus.ENROLLED, EnrolmentStatus.ABSENT]
             return bool(
-                Enrolment.objects.filter(
-                    pk=enrolment.pk, status=EnrolmentStatus.ENROLLED, credited_at__isnull=True
-                ).update(status=EnrolmentStatus.ATTENDED, hours_credited=hours, credited_at=timezone.now())
+                Enrolment.objects.filter(pk=enrolment.pk, status__in=correctable, credited_at__isnull=True).update(
+                    status=EnrolmentStatus.ATTENDED, hours_credited=hours, credited_at=timezone.now()
+                )
             )
         Enrolment.objects.filter(pk=enrolment.pk, status=EnrolmentStatus.ENROLLED).update(status=EnrolmentStatus.ABSENT)
         return False
@@ -123,6 +125,7 @@ def certificates_issue(*, programme: Programme) -> int:
     )
     issued = 0
     with audit.atomic():
+        Programme.objects.select_for_update().filter(pk=programme.pk).values_list("pk").first()  # a double click
         have = set(Certificate.objects.filter(programme=programme).values_list("user_id", flat=True))
         for row in done:
             if row["n"] < sessions or row["user_id"] in have:
@@ -181,13 +184,14 @@ def attendance_import(*, session: TrainingSession, content: bytes) -> ImportResu
     if header[:2] not in (["用户名", "出勤"], ["username", "attended"]):
         return ImportResult([_("The first columns must be 用户名 and 出勤.")], 0)
     enrolments = {e.user.username: e for e in session.enrolments.exclude(status="cancelled").select_related("user")}
+    marked = {EnrolmentStatus.ENROLLED, EnrolmentStatus.ABSENT, EnrolmentStatus.ATTENDED}
     errors, plan = [], []
     for line, row in enumerate(table[1:], 2):
         row = row + ["", ""]
         username, mark = row[0].strip(), row[1].strip().lower()
         if not username:
             continue
-        if username not in enrolments:
+        if username not in enrolments or enrolments[username].status not in marked:
             errors.append(_("Row %(row)s: %(name)s is not enrolled in this session.") % {"row": line, "name": username})
         elif mark not in ("是", "否", "yes", "no", "1", "0"):
             errors.append(_("Row %(row)s: write 是 or 否.") % {"row": line})
@@ -254,6 +258,11 @@ def roster_import(*, schools: Iterable[School], content: bytes) -> ImportResult:
                     _("Row %(row)s: %(value)s is not a date: write it as 2020-06-30.") % {"row": line, "value": issued}
                 )
                 continue
+        if len(number) > 50 or len(subject) > 50:
+            errors.append(
+                _("Row %(row)s: a certificate number or subject is longer than 50 characters.") % {"row": line}
+            )
+            continue
         plan.append((membership, employment_value, kinds.get(kind, ""), number, issued_on, subject))
     if errors:
         return ImportResult(errors, 0)

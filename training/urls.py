@@ -14,6 +14,7 @@ urlpatterns = [
     path("certificates/<int:pk>/certificate.pdf", views.certificate_pdf, name="certificate_pdf"),
     path("verify/<str:code>/", views.verify, name="verify"),
     path("staffing/", views.staffing, name="staffing"),
+    path("hours/", views.hours, name="hours"),
     path("curriculum/", views.curriculum, name="curriculum"),
     path("sessions/<int:pk>/attendance-import/", views.attendance_import, name="attendance_import"),
     path("staffing/import/", views.roster_import, name="roster_import"),

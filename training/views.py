@@ -13,7 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
@@ -23,7 +23,15 @@ from portal.models import Classroom, District, School, Student
 from portal.views import AuthedRequest
 from training import certificates, selectors, services
 from training.forms import EpisodeForm, LessonForm, ProgrammeForm, SessionForm
-from training.models import Certificate, Enrolment, ParentEpisode, ParentSignup, Programme, TrainingSession
+from training.models import (
+    Certificate,
+    Enrolment,
+    ParentEpisode,
+    ParentSignup,
+    Programme,
+    ProgrammeKind,
+    TrainingSession,
+)
 
 REFUSALS = {
     "started": gettext_lazy("This session has already started."),
@@ -105,7 +113,8 @@ def programme(request: AuthedRequest, pk: int) -> HttpResponse:
 def certificates_issue(request: AuthedRequest, pk: int) -> HttpResponse:
     item = access.get_or_404(_programmes(request), pk=pk)
     issued = services.certificates_issue(programme=item)
-    messages.success(request, _("%(count)s certificates issued.") % {"count": issued})
+    messages.success(request, ngettext("%(count)s certificate issued.", "%(count)s certificates issued.", issued)
+                     % {"count": issued})  # fmt: skip
     return redirect("training:programme", pk=pk)
 
 
@@ -232,7 +241,8 @@ def curriculum(request: AuthedRequest) -> HttpResponse:
             raise Http404
         if form is not None and form.is_valid():
             made = services.lessons_log_grade(school=own, by=request.user, **form.cleaned_data)
-            messages.success(request, _("%(count)s classes logged.") % {"count": made})
+            messages.success(request, ngettext("%(count)s class logged.", "%(count)s classes logged.", made)
+                             % {"count": made})  # fmt: skip
             return redirect("training:curriculum")
     school = schools.order_by("name").first()
     term = selectors.current_term(school.district_id) if school else None
@@ -254,7 +264,8 @@ def attendance_import(request: AuthedRequest, pk: int) -> HttpResponse:
     for error in result.errors[:100]:
         messages.error(request, error)
     if not result.errors:
-        messages.success(request, _("%(count)s attendances credited.") % {"count": result.applied})
+        messages.success(request, ngettext("%(count)s attendance credited.", "%(count)s attendances credited.",
+                                           result.applied) % {"count": result.applied})  # fmt: skip
     return redirect("training:session", pk=pk)
 
 
@@ -268,7 +279,8 @@ def roster_import(request: AuthedRequest) -> HttpResponse:
     for error in result.errors[:100]:
         messages.error(request, error)
     if not result.errors:
-        messages.success(request, _("%(count)s teachers updated.") % {"count": result.applied})
+        messages.success(request, ngettext("%(count)s teacher updated.", "%(count)s teachers updated.",
+                                           result.applied) % {"count": result.applied})  # fmt: skip
     return redirect("training:staffing")
 
 
@@ -332,7 +344,10 @@ def parent_watch(request: AuthedRequest, pk: int) -> HttpResponseBase:
     episode = access.get_or_404(ParentEpisode.objects.filter(district_id__in=_episode_districts(request)), pk=pk)
     services.episode_viewed(episode=episode)
     if episode.video:
-        return FileResponse(episode.video.open("rb"))
+        try:
+            return FileResponse(episode.video.open("rb"))
+        except FileNotFoundError as exc:
+            raise Http404 from exc
     if not episode.link:
         raise Http404
     return HttpResponseRedirect(episode.link)
@@ -352,3 +367,29 @@ def episode_views(request: AuthedRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Write the number of views as a whole number."))
     return redirect("training:parent_classes")
+
+
+@login_required
+@never_cache
+def hours(request: AuthedRequest) -> HttpResponse:
+    """Officials: each teacher's credited hours this year (or ?year=) by kind of training; XLSX too."""
+    district = _official_district(request)
+    raw = request.GET.get("year", "")
+    year = int(raw) if raw.isascii() and raw.isdecimal() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
+    report = selectors.hours_report(district, year)
+    kinds = ProgrammeKind.choices
+    if request.GET.get("format") == "xlsx":
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(_("Training hours"))
+        sheet.append([_("Name"), _("School"), *[str(label) for _value, label in kinds], _("Total")])
+        for row in report:
+            sheet.append(
+                [row.name, row.school, *[float(row.by_kind.get(k, 0)) for k, _label in kinds], float(row.total)]
+            )
+        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="training-hours-{year}.xlsx"'
+        workbook.save(response)
+        return response
+    rows = [(row, [row.by_kind.get(k, "") for k, _label in kinds]) for row in report]
+    return render(request, "training/hours.html", {"rows": rows, "kinds": kinds, "year": year,
+                                                   "figures": selectors.year_figures(district, year)})  # fmt: skip

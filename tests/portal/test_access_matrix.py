@@ -130,6 +130,7 @@ CASES = [
     ("training:certificate_pdf", "get", "certificate_a", {"counselor_a", "official_a"}, 200),
     ("training:verify", "get", "certificate_code", EVERYONE, 200),  # public by design: name, programme, hours
     ("training:staffing", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("training:hours", "get", None, {"official_a", "official_b"}, 200),
     ("training:curriculum", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
     ("training:curriculum", "post", None, IMPORTERS, 200),  # an empty form comes back
     ("training:attendance_import", "post", "session_a", {"official_a"}, 302),  # no file: back with an error

@@ -185,3 +185,41 @@ def test_the_teacher_roster_imports_with_row_errors(world, login):
     assert (membership.employment, qualification.kind, str(qualification.issued_on)) == (
         "part_time", "counselor_2", "2019-06-30"
     )  # fmt: skip
+
+
+def test_the_hours_report_sums_each_teachers_credited_hours_by_kind(world, login):
+    services.attendance_mark(enrolment=world.enrolment_a, attended=True)
+    year = world.session_a.starts_at.year
+    [row] = selectors.hours_report(world.district_a, year)
+    assert (row.by_kind, row.total, row.school) == ({"skills": 3}, 3, "School A")
+    client = login(world.users["official_a"])
+    assert client.get(reverse("training:hours"), {"year": year, "format": "xlsx"}).content[:2] == b"PK"
+    assert (
+        login(world.users["official_b"])
+        .get(reverse("training:hours"), {"year": year})
+        .content.decode()
+        .count("School A")
+        == 0
+    )  # another district's official sees none of district A's teachers
+
+
+def test_a_mis_tapped_absence_can_be_corrected_and_still_credits_once(world):
+    enrolment = world.enrolment_a
+    services.attendance_mark(enrolment=enrolment, attended=False)
+    assert services.attendance_mark(enrolment=enrolment, attended=True) is True
+    assert services.attendance_mark(enrolment=enrolment, attended=True) is False
+    assert Enrolment.objects.get(pk=enrolment.pk).hours_credited == 3
+
+
+def test_the_public_check_never_shows_a_login_name(world, client):
+    user = world.users["counselor_a"]
+    user.first_name = user.last_name = ""
+    user.save()
+    html = client.get(reverse("training:verify", args=[world.certificate_a.code])).content.decode()
+    assert user.username not in html and "沙盘游戏技术" in html
+
+
+def test_import_forms_stay_out_of_the_page_title(world, login):
+    html = login(world.users["official_a"]).get(reverse("training:session", args=[world.session_a.pk])).content.decode()
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert "csrfmiddlewaretoken" not in title and "<form" not in title

@@ -34,7 +34,7 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal crisis screening counseling training
+	$(VENV)/bin/mypy portal crisis screening counseling training dashboards
 
 migrations-check: install-dev
 	$(PY) manage.py makemigrations --check --dry-run

@@ -31,6 +31,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("crisis:refer"), _("Refer a student")))
     items.append((reverse("inbox"), _("Inbox")))
     if kind == "official":
+        items.append((reverse("dashboards:dashboard"), _("Dashboard")))
         items.append((reverse("crisis:incidents"), _("Incidents")))
     if access.roles_of(user).responder_district_ids:
         items.append((reverse("crisis:assignments"), _("My assignments")))

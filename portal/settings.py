@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "screening",
     "counseling",
     "training",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,7 @@ CELERY_TASK_ROUTES = {
     "screening.tasks.close_due": {"queue": "bulk"},
     "counseling.tasks.reminders": {"queue": "alerts"},
     "counseling.tasks.slots_generate": {"queue": "bulk"},
+    "dashboards.tasks.refresh": {"queue": "bulk"},
     "screening.tasks.triage_urgent": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
@@ -224,6 +226,7 @@ CELERY_BEAT_SCHEDULE = {
     "screening-close-due": {"task": "screening.tasks.close_due", "schedule": 60 * 60.0},
     "counseling-reminders": {"task": "counseling.tasks.reminders", "schedule": 5 * 60.0},
     "counseling-slots": {"task": "counseling.tasks.slots_generate", "schedule": 24 * 60 * 60.0},
+    "dashboards-refresh": {"task": "dashboards.tasks.refresh", "schedule": 10 * 60.0},
 }
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

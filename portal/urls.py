@@ -38,6 +38,7 @@ urlpatterns = [
     path("screening/", include("screening.urls")),
     path("counseling/", include("counseling.urls")),
     path("training/", include("training.urls")),
+    path("dashboard/", include("dashboards.urls")),
     # The address on the class's code sheet: short enough for a child to type.
     path("s/", RedirectView.as_view(pattern_name="screening:take"), name="screening_short"),
     path("inbox/", views.inbox, name="inbox"),

@@ -140,6 +140,9 @@ CASES = [
     ("training:parent_signup", "post", "episode_a", SIGNED_IN - {"official_b"}, 302),
     ("training:parent_watch", "get", "episode_a", SIGNED_IN - {"official_b"}, 302),  # counted, then the link
     ("training:episode_views", "post", "episode_a", {"official_a"}, 302),
+    ("dashboards:dashboard", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    ("dashboards:school", "get", "school_a", STAFF_A | {"official_a"}, 200),
+    ("dashboards:refresh", "post", None, {"official_a", "official_b"}, 302),
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),

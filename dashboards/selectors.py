@@ -1,0 +1,145 @@
+"""What the dashboard shows: rollups read in a constant number of queries, suppressed before display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet, Sum
+
+from dashboards.models import GROUPS, SchoolRollup, ScreeningCell
+from dashboards.suppression import Cell, column_totals, suppress, total
+from portal import access
+from portal.access import AnyUser
+from portal.models import School, SchoolYear
+
+TIERS = ("tier1", "tier2", "tier3")
+
+
+def visible_schools(user: AnyUser) -> QuerySet[School]:
+    """Officials: their district's schools. School leaders and counselors: their own school."""
+    return access.staffing_schools(user)
+
+
+@dataclass
+class SchoolRow:
+    school: School
+    rollup: SchoolRollup | None
+    invited: Cell
+    completed: Cell
+    coverage: str  # percent, or "" when a count behind it is suppressed
+    tiers: list[Cell]
+    positive_percent: float | None
+    open_cases: list[Cell]
+    bookings: Cell
+    no_shows: Cell
+
+
+@dataclass
+class Dashboard:
+    year: SchoolYear | None
+    years: list[SchoolYear]
+    rows: list[SchoolRow]
+    totals: dict[str, Cell]
+    tier_totals: list[Cell]
+    last_year_tiers: list[Cell]
+    groups: list[tuple[str, list[Cell]]]
+    schools_without_drill: int = 0
+    schools_below_room_standard: int = 0
+    schools_without_full_time: int = 0
+    full_time: int = 0
+    part_time: int = 0
+    person_times: int = 0
+    notices: int = 0
+    acknowledged: int = 0
+    overdue: Cell = field(default_factory=lambda: Cell(0, True))
+
+
+def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grade: int | None = None) -> Dashboard:
+    """The district's (or a school's) figures. Seven queries whatever the number of schools or children:
+    years, schools with their rollups, the screening cells, last year's cells."""
+    schools = visible_schools(user).select_related("district")
+    if kind:
+        schools = schools.filter(kind=kind)
+    school_list = list(schools.order_by("name"))
+    district_ids = {s.district_id for s in school_list}
+    years = list(SchoolYear.objects.filter(district_id__in=district_ids).order_by("-start"))
+    year = next((y for y in years if y.pk == year_id), None) or (years[0] if years else None)
+    ids = [s.pk for s in school_list]
+    rollups = {r.school_id: r for r in SchoolRollup.objects.filter(school_id__in=ids, school_year=year)}
+    cells = ScreeningCell.objects.filter(school_id__in=ids, school_year=year)
+    if grade:
+        cells = cells.filter(grade=grade)
+    per_school: dict[int, dict[str, int]] = {}
+    per_group: dict[str, dict[str, int]] = {g: dict.fromkeys(("invited", "completed", *TIERS), 0) for g in GROUPS}
+    for cell in cells:
+        if cell.group == "all":
+            target = per_school.setdefault(cell.school_id, dict.fromkeys(("invited", "completed", *TIERS), 0))
+            for key in target:
+                target[key] += getattr(cell, key)
+        for key in per_group[cell.group]:
+            per_group[cell.group][key] += getattr(cell, key)
+    # Suppression, table by table: every table's column totals are published (the cards and the chart), and
+    # the tier table's rows add up to the school's completed forms, so both directions are complemented.
+    screening = [[per_school.get(pk, {}).get(k, 0) for k in ("invited", "completed", *TIERS)] for pk in ids]
+    counts = suppress([row[:2] for row in screening], row_totals=False) if ids else []
+    hidden = suppress([row[2:] + [row[1] - sum(row[2:])] for row in screening]) if ids else []
+    cases = suppress([[(rollups[pk].open_severe if pk in rollups else 0),
+                       (rollups[pk].open_major if pk in rollups else 0)] for pk in ids]) if ids else []  # fmt: skip
+    counseling = suppress([[(rollups[pk].bookings if pk in rollups else 0),
+                            (rollups[pk].no_shows if pk in rollups else 0)] for pk in ids],
+                          row_totals=False) if ids else []  # fmt: skip
+    rows = []
+    for i, school in enumerate(school_list):
+        invited_cell, completed_cell = counts[i]
+        invited, completed = invited_cell.value, completed_cell.value
+        visible = not (invited_cell.suppressed or completed_cell.suppressed)
+        coverage = f"{round(100 * completed / invited)}%" if invited and visible else ""
+        positive = sum(screening[i][2:])
+        tiers = hidden[i][:3]
+        rows.append(SchoolRow(
+            school, rollups.get(school.pk), invited_cell, completed_cell, coverage, tiers,
+            round(100 * positive / completed, 1) if completed and not any(t.suppressed for t in tiers) else None,
+            cases[i], counseling[i][0], counseling[i][1],
+        ))  # fmt: skip
+    tier_totals = column_totals(hidden)[:3]
+    count_totals = column_totals(counts)
+    groups = []
+    group_table = suppress([[per_group[g]["invited"], per_group[g]["completed"], *[per_group[g][t] for t in TIERS]]
+                            for g in GROUPS[1:]], row_totals=False)  # fmt: skip
+    for g, cells_row in zip(GROUPS[1:], group_table, strict=True):
+        groups.append((g, cells_row))
+    all_rollups = list(rollups.values())
+    last_year = years[years.index(year) + 1] if year in years and years.index(year) + 1 < len(years) else None
+    last = ScreeningCell.objects.filter(school_id__in=ids, school_year=last_year, group="all")
+    if grade:
+        last = last.filter(grade=grade)
+    last_sums = last.aggregate(**{t: Sum(t) for t in TIERS}) if last_year else {}
+    return Dashboard(
+        year=year, years=years, rows=rows,
+        totals={"invited": count_totals[0] if count_totals else total([]),
+                "completed": count_totals[1] if count_totals else total([])},  # fmt: skip
+        tier_totals=tier_totals,
+        last_year_tiers=[total([last_sums.get(t) or 0]) for t in TIERS] if last_year else [],
+        groups=groups,
+        schools_without_drill=sum(not r.drilled_this_term for r in all_rollups),
+        schools_below_room_standard=sum(not r.rooms_meet_standard for r in all_rollups),
+        schools_without_full_time=sum(r.full_time == 0 for r in all_rollups),
+        full_time=sum(r.full_time for r in all_rollups), part_time=sum(r.part_time for r in all_rollups),
+        person_times=sum(r.person_times for r in all_rollups), notices=sum(r.notices for r in all_rollups),
+        acknowledged=sum(r.notices_acknowledged for r in all_rollups),
+        overdue=total([r.overdue_follow_ups for r in all_rollups]),
+    )  # fmt: skip
+
+
+def school_grades(user: AnyUser, school_pk: int, year_id: int | None) -> tuple[School, list[tuple[int, list[Cell]]]]:
+    """One school's screening figures per grade (the breakdown stops at the school)."""
+    school = access.get_or_404(visible_schools(user), pk=school_pk)
+    year = SchoolYear.objects.filter(district_id=school.district_id, pk=year_id).first() if year_id else None
+    year = year or SchoolYear.objects.filter(district_id=school.district_id).order_by("-start").first()
+    cells = list(ScreeningCell.objects.filter(school=school, school_year=year, group="all").order_by("grade"))
+    table = (
+        suppress([[c.invited, c.completed, c.tier1, c.tier2, c.tier3] for c in cells], row_totals=False)
+        if cells
+        else []
+    )
+    return school, [(c.grade, row) for c, row in zip(cells, table, strict=True)]

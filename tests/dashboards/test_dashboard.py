@@ -1,0 +1,104 @@
+"""The district dashboard: figures hand-computed on a fixture district, suppression on the page, another
+district's official sees nothing, and the page's query count pinned."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboards import selectors, services
+from dashboards.models import SchoolRollup, ScreeningCell
+from portal.models import AuditEvent
+from screening.models import Participation
+from tests import factories
+
+
+@pytest.fixture
+def screened(world):
+    """School A: 22 grade-7 students invited (6 left-behind), 20 completed: 10 tier 0, 5 tier 1, 5 tier 2.
+    School B: student Y, completed at tier 3."""
+    for n in range(20):
+        factories.StudentFactory(classroom=world.class_a2, left_behind=n < 6)
+    campaign = world.campaign_a
+    done = timezone.now()
+    a = list(Participation.objects.filter(campaign=campaign, student__school=world.school_a).order_by("pk"))
+    for i, p in enumerate(a[:20]):
+        Participation.objects.filter(pk=p.pk).update(consent="granted", completed_at=done,
+                                                     suggested_tier=0 if i < 10 else 1 if i < 15 else 2)  # fmt: skip
+    Participation.objects.filter(campaign=campaign, student=world.student_y).update(
+        consent="granted", completed_at=done, suggested_tier=3
+    )
+    services.refresh(world.district_a)
+    return campaign
+
+
+def test_figures_match_hand_computed_values(world, screened):
+    rollup = SchoolRollup.objects.get(school=world.school_a)
+    assert (rollup.students, rollup.open_severe, rollup.open_major) == (22, 1, 0)  # case X: confirmed tier 2, open
+    assert (rollup.full_time, rollup.part_time) == (1, 0)
+    cell = ScreeningCell.objects.get(school=world.school_a, grade=7, group="all")
+    assert (cell.invited, cell.completed, cell.tier0, cell.tier1, cell.tier2, cell.tier3) == (22, 20, 10, 5, 5, 0)
+    left = ScreeningCell.objects.get(school=world.school_a, grade=7, group="left_behind")
+    assert left.invited == 6
+    assert services.refresh(world.district_a) == 2  # idempotent: the same two schools, upserted
+    assert SchoolRollup.objects.count() == 2
+
+
+def test_small_cells_and_their_complements_never_show(world, screened, login):
+    board = selectors.dashboard(world.users["official_a"], kind="nine_year")  # school A alone
+    [row] = board.rows
+    assert (str(row.invited), str(row.completed), row.coverage) == ("22", "20", "91%")
+    # Tier 3 is 0 (<5), so its complement goes too; with one school, the district totals would repeat the
+    # school's cells, so a total over a lone hidden cell is hidden as well.
+    assert [str(t) for t in row.tiers] == ["<5", "5", "<5"]
+    assert [str(t) for t in board.tier_totals] == ["<5", "5", "<5"]
+    assert row.positive_percent is None
+    full = selectors.dashboard(world.users["official_a"])  # schools A and B
+    b = next(r for r in full.rows if r.school == world.school_b)
+    assert str(b.invited) == "<5" and all(str(t) == "<5" for t in b.tiers)
+    html = login(world.users["official_a"]).get(reverse("dashboards:dashboard")).content.decode()
+    assert "&lt;5" in html and world.student_y.name not in html and world.student_x.name not in html
+
+
+def test_another_districts_official_sees_nothing_and_a_leader_sees_their_school(world, screened, login):
+    board = selectors.dashboard(world.users["official_b"])
+    assert [r.school for r in board.rows] == [world.school_c]
+    assert (
+        login(world.users["official_b"]).get(reverse("dashboards:school", args=[world.school_a.pk])).status_code == 404
+    )
+    leader = selectors.dashboard(world.users["leader_a"])
+    assert [r.school for r in leader.rows] == [world.school_a]
+    for persona in ("teacher_a", "parent_x"):
+        assert login(world.users[persona]).get(reverse("dashboards:dashboard")).status_code == 404
+
+
+def test_the_page_runs_a_constant_number_of_queries_and_is_audited(world, screened, login):
+    client = login(world.users["official_a"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("dashboards:dashboard")).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for n in range(6):
+        school = factories.SchoolFactory(district=world.district_a, name=f"Extra {n}", code=f"x{n}")
+        factories.StudentFactory(classroom=factories.ClassroomFactory(school=school))
+    services.refresh(world.district_a)
+    assert queries() == few
+    assert AuditEvent.objects.filter(action="dashboard.view").count() == 2
+
+
+def test_exports_carry_the_suppressed_values(world, screened, login):
+    client = login(world.users["official_a"])
+    csv_text = client.get(reverse("dashboards:dashboard"), {"format": "csv"}).content.decode("utf-8-sig")
+    assert "School A" in csv_text and "<5" in csv_text
+    assert client.get(reverse("dashboards:dashboard"), {"format": "xlsx"}).content[:2] == b"PK"
+
+
+def test_the_workers_task_refreshes_every_district(world, screened):
+    from dashboards import tasks
+
+    SchoolRollup.objects.all().delete()
+    assert tasks.refresh.delay().get() == 2  # schools A and B; district B has no school year yet

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from crisis import api as crisis_api
+from dashboards import api as dashboards_api
 from portal import account_views, api, views
 
 router = DefaultRouter()
@@ -21,6 +22,7 @@ router.register("incidents", crisis_api.IncidentViewSet, basename="incident")
 
 api_v1 = [
     path("me/", api.MeView.as_view(), name="api-me"),
+    path("dashboard/", dashboards_api.DashboardView.as_view(), name="api-dashboard"),
     path("auth/token/", account_views.api_token, name="api-token"),
     *router.urls,
 ]

@@ -102,3 +102,13 @@ def test_the_workers_task_refreshes_every_district(world, screened):
 
     SchoolRollup.objects.all().delete()
     assert tasks.refresh.delay().get() == 2  # schools A and B; district B has no school year yet
+
+
+def test_the_api_gives_the_same_suppressed_figures(world, screened, login):
+    body = login(world.users["official_a"]).get(reverse("api-dashboard"), {"kind": "nine_year"}).json()
+    [school] = body["schools"]
+    assert (school["name"], school["invited"], school["completed"], school["tiers"]) == (
+        "School A", 22, 20, ["<5", 5, "<5"]
+    )  # fmt: skip
+    assert body["tiers"] == ["<5", 5, "<5"]
+    assert login(world.users["official_b"]).get(reverse("api-dashboard")).json()["schools"][0]["name"] == "School C"

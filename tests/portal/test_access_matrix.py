@@ -143,6 +143,7 @@ CASES = [
     ("dashboards:dashboard", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
     ("dashboards:school", "get", "school_a", STAFF_A | {"official_a"}, 200),
     ("dashboards:refresh", "post", None, {"official_a", "official_b"}, 302),
+    ("api-dashboard", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),

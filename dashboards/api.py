@@ -1,0 +1,56 @@
+"""The dashboard's figures through the API: the same rollups, filters, suppression and audit as the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboards import selectors
+from dashboards.suppression import Cell
+from dashboards.views import _audit, _filters
+from portal import access
+from portal.api_permissions import SignedIn
+
+
+def _cell(cell: Cell) -> int | str:
+    return str(cell) if cell.suppressed else cell.value
+
+
+class DashboardView(APIView):
+    permission_classes = [SignedIn]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int), OpenApiParameter("kind", str), OpenApiParameter("grade", int)],
+        responses={200: dict},
+        description='Counts of fewer than 5 students (and their complements) are the string "<5".',
+    )
+    def get(self, request: Request) -> Response:
+        access.require(selectors.visible_schools(request.user).exists())
+        filters = _filters(request)
+        board = selectors.dashboard(request.user, **filters)  # type: ignore[arg-type]
+        _audit(request, "api", filters)  # type: ignore[arg-type]
+        schools: list[dict[str, Any]] = []
+        for row in board.rows:
+            rollup = row.rollup
+            schools.append({
+                "id": row.school.pk, "name": row.school.name, "kind": row.school.kind,
+                "invited": _cell(row.invited), "completed": _cell(row.completed), "coverage": row.coverage or None,
+                "tiers": [_cell(t) for t in row.tiers], "positive_percent": row.positive_percent,
+                "open_severe": _cell(row.open_cases[0]), "open_major": _cell(row.open_cases[1]),
+                "overdue_follow_ups": rollup.overdue_follow_ups if rollup else 0,
+                "drilled_this_term": bool(rollup and rollup.drilled_this_term),
+                "rooms_meet_standard": bool(rollup and rollup.rooms_meet_standard),
+                "full_time": rollup.full_time if rollup else 0, "part_time": rollup.part_time if rollup else 0,
+                "bookings": _cell(row.bookings), "no_shows": _cell(row.no_shows),
+            })  # fmt: skip
+        return Response({
+            "year": board.year.name if board.year else None,
+            "invited": _cell(board.totals["invited"]), "completed": _cell(board.totals["completed"]),
+            "tiers": [_cell(c) for c in board.tier_totals],
+            "focus_groups": {group: [_cell(c) for c in cells] for group, cells in board.groups},
+            "schools": schools,
+        })  # fmt: skip

@@ -112,3 +112,17 @@ def test_the_api_gives_the_same_suppressed_figures(world, screened, login):
     )  # fmt: skip
     assert body["tiers"] == ["<5", 5, "<5"]
     assert login(world.users["official_b"]).get(reverse("api-dashboard")).json()["schools"][0]["name"] == "School C"
+
+
+def test_the_generator_makes_a_district_the_dashboard_reads(db, capsys):
+    from django.core.management import call_command
+
+    call_command("generate_district", "--schools", "8", "--students", "400", "--responses", "2000")
+    out = capsys.readouterr().out
+    assert "8 schools, 400 students, 2000 responses" in out
+    from portal.models import District
+
+    district = District.objects.get(name="Bench")
+    assert SchoolRollup.objects.filter(school__district=district).count() == 8
+    cells = ScreeningCell.objects.filter(school__district=district, group="all")
+    assert sum(c.invited for c in cells) == 400 and sum(c.completed for c in cells) == 400

@@ -17,8 +17,10 @@ from screening import services as screening
 from screening.models import Campaign, Participation, Response
 
 KINDS = [SchoolKind.PRIMARY, SchoolKind.JUNIOR, SchoolKind.SENIOR, SchoolKind.NINE_YEAR]
-GRADES: dict[str, range] = {SchoolKind.PRIMARY: range(4, 7), SchoolKind.JUNIOR: range(7, 10), SchoolKind.SENIOR: range(10, 13),
-          SchoolKind.NINE_YEAR: range(4, 10)}  # fmt: skip
+GRADES: dict[str, range] = {
+    SchoolKind.PRIMARY: range(4, 7), SchoolKind.JUNIOR: range(7, 10), SchoolKind.SENIOR: range(10, 13),
+    SchoolKind.NINE_YEAR: range(4, 10),
+}  # fmt: skip
 CODES = ["phq9", "gad7", "asq", "scared", "psc17y", "psc17"]
 TIER_WEIGHTS = [80, 14, 5, 1]  # none, general, severe, major: roughly what screening finds
 

@@ -48,6 +48,13 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     fmt = request.GET.get("format")
     if fmt in ("xlsx", "csv"):
         return _export(board, fmt)
+    if fmt == "pdf":
+        from dashboards import report
+
+        title = _("Mental-health services report, %(year)s") % {"year": board.year.name if board.year else ""}
+        response = HttpResponse(report.pdf(board, title), content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="report.pdf"'
+        return response
     peak = max([r.positive_percent or 0 for r in board.rows] + [1])
     bars = [(r, 100 * (r.positive_percent or 0) / peak) for r in board.rows]
     tier_peak = max([c.value for c in board.tier_totals if not c.suppressed] + [1])

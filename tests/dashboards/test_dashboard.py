@@ -126,3 +126,8 @@ def test_the_generator_makes_a_district_the_dashboard_reads(db, capsys):
     assert SchoolRollup.objects.filter(school__district=district).count() == 8
     cells = ScreeningCell.objects.filter(school__district=district, group="all")
     assert sum(c.invited for c in cells) == 400 and sum(c.completed for c in cells) == 400
+
+
+def test_the_terms_report_is_a_pdf(world, screened, login):
+    response = login(world.users["official_a"]).get(reverse("dashboards:dashboard"), {"format": "pdf"})
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")

@@ -33,6 +33,7 @@ class SchoolRollup(models.Model):
     open_periods = models.PositiveIntegerField(default=0)
     bookings = models.PositiveIntegerField(default=0)
     no_shows = models.PositiveIntegerField(default=0)
+    wait_days_median = models.FloatField(null=True)  # from booking to session
     # Staffing, training, curriculum
     full_time = models.PositiveIntegerField(default=0)
     part_time = models.PositiveIntegerField(default=0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet, Sum
 
 from dashboards.models import GROUPS, SchoolRollup, ScreeningCell
-from dashboards.suppression import Cell, column_totals, suppress, total
+from dashboards.suppression import MIN_CELL, Cell, column_totals, suppress, total
 from portal import access
 from portal.access import AnyUser
 from portal.models import School, SchoolYear
@@ -32,6 +32,8 @@ class SchoolRow:
     open_cases: list[Cell]
     bookings: Cell
     no_shows: Cell
+    overdue: Cell
+    ack_percent: str  # of guardian notices acknowledged, or "" when few
 
 
 @dataclass
@@ -85,6 +87,8 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
     hidden = suppress([row[2:] + [row[1] - sum(row[2:])] for row in screening]) if ids else []
     cases = suppress([[(rollups[pk].open_severe if pk in rollups else 0),
                        (rollups[pk].open_major if pk in rollups else 0)] for pk in ids]) if ids else []  # fmt: skip
+    overdue = suppress([[rollups[pk].overdue_follow_ups if pk in rollups else 0] for pk in ids],
+                       row_totals=False) if ids else []  # fmt: skip
     counseling = suppress([[(rollups[pk].bookings if pk in rollups else 0),
                             (rollups[pk].no_shows if pk in rollups else 0)] for pk in ids],
                           row_totals=False) if ids else []  # fmt: skip
@@ -99,7 +103,7 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
         rows.append(SchoolRow(
             school, rollups.get(school.pk), invited_cell, completed_cell, coverage, tiers,
             round(100 * positive / completed, 1) if completed and not any(t.suppressed for t in tiers) else None,
-            cases[i], counseling[i][0], counseling[i][1],
+            cases[i], counseling[i][0], counseling[i][1], overdue[i][0], _ack(rollups.get(school.pk)),
         ))  # fmt: skip
     tier_totals = column_totals(hidden)[:3]
     count_totals = column_totals(counts)
@@ -129,6 +133,13 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
         acknowledged=sum(r.notices_acknowledged for r in all_rollups),
         overdue=total([r.overdue_follow_ups for r in all_rollups]),
     )  # fmt: skip
+
+
+def _ack(rollup: SchoolRollup | None) -> str:
+    """The share of guardian notices acknowledged, shown only when there were enough to say nothing of one."""
+    if rollup is None or rollup.notices < MIN_CELL:
+        return ""
+    return f"{round(100 * rollup.notices_acknowledged / rollup.notices)}%"
 
 
 def school_grades(user: AnyUser, school_pk: int, year_id: int | None) -> tuple[School, list[tuple[int, list[Cell]]]]:

@@ -97,6 +97,14 @@ def refresh(district: District, year: SchoolYear | None = None) -> int:
         )  # fmt: skip
     }
 
+    waits: dict[int, list[float]] = defaultdict(list)
+    for school_id, created, starts in (
+        Booking.objects.filter(slot__school_id__in=ids, slot__starts_at__range=(now - dt.timedelta(days=28), now))
+        .exclude(status__in=["cancelled", "moved"])
+        .values_list("slot__school_id", "created_at", "slot__starts_at")
+    ):
+        waits[school_id].append(max((starts - created).total_seconds(), 0) / 86400)
+
     # Staffing, training, curriculum.
     staff = {
         row["school_id"]: row
@@ -132,6 +140,7 @@ def refresh(district: District, year: SchoolYear | None = None) -> int:
             drilled_this_term=bool(term and last_drill.get(pk) and last_drill[pk] >= term.start),
             rooms_meet_standard=pk in big_rooms and periods[pk] >= OPEN_PERIODS_PER_WEEK, open_periods=periods[pk],
             bookings=booked.get(pk, {}).get("n", 0), no_shows=booked.get(pk, {}).get("no_show", 0),
+            wait_days_median=round(statistics.median(waits[pk]), 1) if waits.get(pk) else None,
             full_time=staff.get(pk, {}).get("full", 0), part_time=staff.get(pk, {}).get("part", 0),
             person_times=person_times.get(pk, 0), classes=classes[pk][0], classes_meeting_standard=classes[pk][1],
         ))  # fmt: skip

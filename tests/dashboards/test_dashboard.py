@@ -54,6 +54,7 @@ def test_small_cells_and_their_complements_never_show(world, screened, login):
     assert [str(t) for t in row.tiers] == ["<5", "5", "<5"]
     assert [str(t) for t in board.tier_totals] == ["<5", "5", "<5"]
     assert row.positive_percent is None
+    assert str(row.overdue) == "<5" and row.ack_percent == ""  # too few to say anything of a family
     full = selectors.dashboard(world.users["official_a"])  # schools A and B
     b = next(r for r in full.rows if r.school == world.school_b)
     assert str(b.invited) == "<5" and all(str(t) == "<5" for t in b.tiers)

@@ -73,13 +73,13 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
         cells = cells.filter(grade=grade)
     per_school: dict[int, dict[str, int]] = {}
     per_group: dict[str, dict[str, int]] = {g: dict.fromkeys(("invited", "completed", *TIERS), 0) for g in GROUPS}
-    for cell in cells:
-        if cell.group == "all":
-            target = per_school.setdefault(cell.school_id, dict.fromkeys(("invited", "completed", *TIERS), 0))
-            for key in target:
-                target[key] += getattr(cell, key)
-        for key in per_group[cell.group]:
-            per_group[cell.group][key] += getattr(cell, key)
+    keys = ("invited", "completed", *TIERS)
+    # Summed in the database, per school (all students) and per focus group: a few hundred rows, not thousands
+    # of model instances.
+    for row in cells.filter(group="all").values("school_id").annotate(**{k: Sum(k) for k in keys}):
+        per_school[row["school_id"]] = {k: row[k] or 0 for k in keys}
+    for row in cells.values("group").annotate(**{k: Sum(k) for k in keys}):
+        per_group[row["group"]] = {k: row[k] or 0 for k in keys}
     # Suppression, table by table: every table's column totals are published (the cards and the chart), and
     # the tier table's rows add up to the school's completed forms, so both directions are complemented.
     screening = [[per_school.get(pk, {}).get(k, 0) for k in ("invited", "completed", *TIERS)] for pk in ids]

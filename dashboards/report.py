@@ -57,7 +57,7 @@ def pdf(board: Dashboard, title: str) -> bytes:
     for r in board.rows:
         rollup = r.rollup
         rows.append([r.school.name, f"{r.completed} / {r.invited}", r.coverage or "—", *[str(t) for t in r.tiers],
-                     f"{r.open_cases[0]} / {r.open_cases[1]}", str(rollup.overdue_follow_ups if rollup else 0),
+                     f"{r.open_cases[0]} / {r.open_cases[1]}", str(r.overdue),
                      "✓" if rollup and rollup.drilled_this_term else "✗",
                      "✓" if rollup and rollup.rooms_meet_standard else "✗",
                      str(rollup.full_time if rollup else 0)])  # fmt: skip

@@ -51,8 +51,8 @@ class Dashboard:
     full_time: int = 0
     part_time: int = 0
     person_times: int = 0
-    notices: int = 0
-    acknowledged: int = 0
+    notices: Cell = field(default_factory=lambda: Cell(0, True))
+    acknowledged: Cell = field(default_factory=lambda: Cell(0, True))
     overdue: Cell = field(default_factory=lambda: Cell(0, True))
 
 
@@ -83,36 +83,48 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
     # Suppression, table by table: every table's column totals are published (the cards and the chart), and
     # the tier table's rows add up to the school's completed forms, so both directions are complemented.
     screening = [[per_school.get(pk, {}).get(k, 0) for k in ("invited", "completed", *TIERS)] for pk in ids]
-    counts = suppress([row[:2] for row in screening], row_totals=False) if ids else []
+    # Invited = completed + not completed: both parts are complemented, so neither can be worked out.
+    parts = suppress([[row[1], row[0] - row[1]] for row in screening]) if ids else []
     hidden = suppress([row[2:] + [row[1] - sum(row[2:])] for row in screening]) if ids else []
     cases = suppress([[(rollups[pk].open_severe if pk in rollups else 0),
                        (rollups[pk].open_major if pk in rollups else 0)] for pk in ids]) if ids else []  # fmt: skip
     overdue = suppress([[rollups[pk].overdue_follow_ups if pk in rollups else 0] for pk in ids],
                        row_totals=False) if ids else []  # fmt: skip
-    counseling = suppress([[(rollups[pk].bookings if pk in rollups else 0),
-                            (rollups[pk].no_shows if pk in rollups else 0)] for pk in ids],
-                          row_totals=False) if ids else []  # fmt: skip
+    # Bookings = came + no-shows: complemented along the row too.
+    counseling = suppress([[(rollups[pk].bookings - rollups[pk].no_shows if pk in rollups else 0),
+                            (rollups[pk].no_shows if pk in rollups else 0)] for pk in ids]) if ids else []  # fmt: skip
     rows = []
     for i, school in enumerate(school_list):
-        invited_cell, completed_cell = counts[i]
-        invited, completed = invited_cell.value, completed_cell.value
-        visible = not (invited_cell.suppressed or completed_cell.suppressed)
+        completed_cell, missing_cell = parts[i]
+        invited, completed = screening[i][0], screening[i][1]
+        invited_cell = total([invited])
+        visible = not (completed_cell.suppressed or missing_cell.suppressed or invited_cell.suppressed)
         coverage = f"{round(100 * completed / invited)}%" if invited and visible else ""
         positive = sum(screening[i][2:])
         tiers = hidden[i][:3]
         rows.append(SchoolRow(
             school, rollups.get(school.pk), invited_cell, completed_cell, coverage, tiers,
-            round(100 * positive / completed, 1) if completed and not any(t.suppressed for t in tiers) else None,
-            cases[i], counseling[i][0], counseling[i][1], overdue[i][0], _ack(rollups.get(school.pk)),
+            round(100 * positive / completed, 1)
+            if completed and not completed_cell.suppressed and not any(t.suppressed for t in tiers) else None,
+            cases[i], total([counseling[i][0].value + counseling[i][1].value]), counseling[i][1], overdue[i][0],
+            _ack(rollups.get(school.pk)),
         ))  # fmt: skip
     tier_totals = column_totals(hidden)[:3]
-    count_totals = column_totals(counts)
+    count_totals = column_totals(parts)
+    all_rollups = list(rollups.values())
+    # The card: completed of invited, district-wide; those who did not complete must not be worked out either.
+    completed_all = sum(r[1] for r in screening)
+    card_completed = suppress([[completed_all, sum(r[0] for r in screening) - completed_all]])[0][0]
+    if count_totals and count_totals[0].suppressed:
+        card_completed = Cell(completed_all, True)
+    notices = sum(r.notices for r in all_rollups)
+    acked = suppress([[sum(r.notices_acknowledged for r in all_rollups),
+                       notices - sum(r.notices_acknowledged for r in all_rollups)]])[0]  # fmt: skip
     groups = []
     group_table = suppress([[per_group[g]["invited"], per_group[g]["completed"], *[per_group[g][t] for t in TIERS]]
                             for g in GROUPS[1:]], row_totals=False)  # fmt: skip
     for g, cells_row in zip(GROUPS[1:], group_table, strict=True):
         groups.append((g, cells_row))
-    all_rollups = list(rollups.values())
     last_year = years[years.index(year) + 1] if year in years and years.index(year) + 1 < len(years) else None
     last = ScreeningCell.objects.filter(school_id__in=ids, school_year=last_year, group="all")
     if grade:
@@ -120,8 +132,7 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
     last_sums = last.aggregate(**{t: Sum(t) for t in TIERS}) if last_year else {}
     return Dashboard(
         year=year, years=years, rows=rows,
-        totals={"invited": count_totals[0] if count_totals else total([]),
-                "completed": count_totals[1] if count_totals else total([])},  # fmt: skip
+        totals={"invited": total([r[0] for r in screening]), "completed": card_completed},
         tier_totals=tier_totals,
         last_year_tiers=[total([last_sums.get(t) or 0]) for t in TIERS] if last_year else [],
         groups=groups,
@@ -129,16 +140,17 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
         schools_below_room_standard=sum(not r.rooms_meet_standard for r in all_rollups),
         schools_without_full_time=sum(r.full_time == 0 for r in all_rollups),
         full_time=sum(r.full_time for r in all_rollups), part_time=sum(r.part_time for r in all_rollups),
-        person_times=sum(r.person_times for r in all_rollups), notices=sum(r.notices for r in all_rollups),
-        acknowledged=sum(r.notices_acknowledged for r in all_rollups),
+        person_times=sum(r.person_times for r in all_rollups), notices=total([notices]),
+        acknowledged=acked[0],
         overdue=total([r.overdue_follow_ups for r in all_rollups]),
     )  # fmt: skip
 
 
 def _ack(rollup: SchoolRollup | None) -> str:
     """The share of guardian notices acknowledged, shown only when there were enough to say nothing of one."""
-    if rollup is None or rollup.notices < MIN_CELL:
-        return ""
+    unacknowledged = rollup.notices - rollup.notices_acknowledged if rollup else 0
+    if rollup is None or rollup.notices_acknowledged < MIN_CELL or unacknowledged < MIN_CELL:
+        return ""  # either side small: a percentage would give it away
     return f"{round(100 * rollup.notices_acknowledged / rollup.notices)}%"
 
 

@@ -116,12 +116,18 @@ def refresh(district: District, year: SchoolYear | None = None) -> int:
             part=Count("id", filter=Q(employment=Employment.PART_TIME)),
         )  # fmt: skip
     }
-    person_times = dict(
-        Enrolment.objects.filter(status=EnrolmentStatus.ATTENDED, session__starts_at__range=(start, end),
-                                 user__memberships__school_id__in=ids, user__memberships__active=True)  # fmt: skip
-        .values("user__memberships__school_id").annotate(n=Count("id", distinct=True))
-        .values_list("user__memberships__school_id", "n")
-    )  # fmt: skip
+    # Training person-times: each mental-health teacher counts at one school (their first), so the district's
+    # sum is not doubled by someone who works at two.
+    home: dict[int, int] = {}
+    for user_id, school_id in (
+        Membership.objects.active().filter(role=Role.COUNSELOR, school_id__in=ids).order_by("school_id")
+        .values_list("user_id", "school_id")
+    ):  # fmt: skip
+        home.setdefault(user_id, school_id)
+    person_times: dict[int, int] = defaultdict(int)
+    for user_id in Enrolment.objects.filter(status=EnrolmentStatus.ATTENDED, session__starts_at__range=(start, end),
+                                            user_id__in=list(home)).values_list("user_id", flat=True):  # fmt: skip
+        person_times[home[user_id]] += 1
     class_rows = curriculum(Classroom.objects.filter(school_id__in=ids), term, today) if term else []
     classes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for row in class_rows:

@@ -55,7 +55,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
         response = HttpResponse(report.pdf(board, title), content_type="application/pdf")
         response["Content-Disposition"] = 'attachment; filename="report.pdf"'
         return response
-    peak = max([r.positive_percent or 0 for r in board.rows] + [1])
+    peak = max([r.positive_percent or 0 for r in board.rows] + [1])  # hidden rates draw no bar
     bars = [(r, 100 * (r.positive_percent or 0) / peak) for r in board.rows]
     tier_peak = max([c.value for c in board.tier_totals if not c.suppressed] + [1])
     tier_bars = [  # (tier, count, bar width out of 200, baseline y)

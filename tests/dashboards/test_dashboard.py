@@ -48,7 +48,8 @@ def test_figures_match_hand_computed_values(world, screened):
 def test_small_cells_and_their_complements_never_show(world, screened, login):
     board = selectors.dashboard(world.users["official_a"], kind="nine_year")  # school A alone
     [row] = board.rows
-    assert (str(row.invited), str(row.completed), row.coverage) == ("22", "20", "91%")
+    # 20 of 22 completed: the 2 who did not are fewer than 5, so "completed" goes with them (and coverage).
+    assert (str(row.invited), str(row.completed), row.coverage) == ("22", "<5", "")
     # Tier 3 is 0 (<5), so its complement goes too; with one school, the district totals would repeat the
     # school's cells, so a total over a lone hidden cell is hidden as well.
     assert [str(t) for t in row.tiers] == ["<5", "5", "<5"]
@@ -56,6 +57,9 @@ def test_small_cells_and_their_complements_never_show(world, screened, login):
     assert row.positive_percent is None
     assert str(row.overdue) == "<5" and row.ack_percent == ""  # too few to say anything of a family
     full = selectors.dashboard(world.users["official_a"])  # schools A and B
+    # 21 of 23 completed district-wide: the 2 who did not would show, so the card hides "completed".
+    assert (str(full.totals["invited"]), str(full.totals["completed"])) == ("23", "<5")
+    assert str(full.acknowledged) == "<5" and str(full.notices) == "<5"
     b = next(r for r in full.rows if r.school == world.school_b)
     assert str(b.invited) == "<5" and all(str(t) == "<5" for t in b.tiers)
     html = login(world.users["official_a"]).get(reverse("dashboards:dashboard")).content.decode()
@@ -109,7 +113,7 @@ def test_the_api_gives_the_same_suppressed_figures(world, screened, login):
     body = login(world.users["official_a"]).get(reverse("api-dashboard"), {"kind": "nine_year"}).json()
     [school] = body["schools"]
     assert (school["name"], school["invited"], school["completed"], school["tiers"]) == (
-        "School A", 22, 20, ["<5", 5, "<5"]
+        "School A", 22, "<5", ["<5", 5, "<5"]
     )  # fmt: skip
     assert body["tiers"] == ["<5", 5, "<5"]
     assert login(world.users["official_b"]).get(reverse("api-dashboard")).json()["schools"][0]["name"] == "School C"

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test lint migrations-check messages install install-dev clean
+.PHONY: demo test lint migrations-check messages install install-dev clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal crisis screening counseling training dashboards
+	$(VENV)/bin/mypy portal crisis screening counseling training dashboards bench
 
 migrations-check: install-dev
 	$(PY) manage.py makemigrations --check --dry-run
@@ -43,6 +43,12 @@ migrations-check: install-dev
 messages: install-dev
 	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --add-location file
 	$(PY) manage.py compilemessages
+
+# Against PostgreSQL and Redis as in CI, in a database of its own (its generated district is kept between runs).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+bench: install-dev
+	createdb -h 127.0.0.1 -U postgres portal_bench 2>/dev/null || true
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,69 @@
+"""`python -m bench [B4 B5 ...]`: one JSON line per figure, and docs/benchmarks.md with the machine it ran on."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+
+def machine() -> dict[str, str]:
+    from django.db import connection
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())  # fmt: skip
+    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "?")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        database = cursor.fetchone()[0].split(",")[0]
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": f"{int(memory) // 1024} MiB",
+            "python": platform.python_version(), "database": database}  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        print("make bench needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL), as in CI", file=sys.stderr)
+        return 2
+    call_command("migrate", verbosity=0)
+    from bench import figures
+
+    wanted = [a.upper() for a in argv] or ["B4", "B5"]
+    runners = {"B4": figures.b4_dashboard, "B5": figures.b5_lists}
+    results = []
+    for key in wanted:
+        figure = runners[key]()
+        results.append(figure)
+        print(json.dumps(figure.as_dict(), ensure_ascii=False), flush=True)
+    info = machine()
+    lines = [
+        "# Benchmarks", "",
+        "Measured by `make bench`: every figure is a ratio against a baseline measured in the same run on the "
+        "same machine; the median of the rounds, with min and max. Figures B1, B2, B3 and B6 (gunicorn, a load "
+        "tool, a real worker) are not measured yet.", "",
+        "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), "",
+        "| id | figure | median | min | max | project (median) | baseline (median) | target | floor | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]  # fmt: skip
+    for f in results:
+        d = f.as_dict()
+        lines.append(
+            f"| {d['id']} | {d['figure']} | {d['ratio_median']} | {d['ratio_min']} | {d['ratio_max']} | "
+            f"{d['project_median']} s | {d['baseline_median']} s | {d['target']} | {d['floor']} | {d['note']} |"
+        )
+    Path(settings.BASE_DIR, "docs", "benchmarks.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

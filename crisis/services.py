@@ -89,6 +89,47 @@ def case_raise(*, student: Student, suggested_tier: int, source: str, evidence: 
     raise AssertionError("unreachable")
 
 
+def case_raise_many(*, raises: list[tuple[Student, int, dict[str, Any] | None]], source: str) -> dict[int, Case]:
+    """`case_raise` for a batch of students at once (a scoring batch): the students' rows are locked in id
+    order, their open cases read in one query, new cases inserted and raised ones updated in one statement
+    each, and the audit events appended together. The same rules: one open case per student, never lower a
+    tier. Returns student id -> case."""
+    if source not in Source.values:
+        raise ValueError(f"source {source}")
+    wanted: dict[int, tuple[Student, int, list[dict[str, Any]]]] = {}
+    for student, tier, evidence in raises:
+        if tier not in Tier.values:
+            raise ValueError(f"tier {tier}")
+        _, before, items = wanted.get(student.pk, (student, 0, []))
+        wanted[student.pk] = (student, max(before, tier), items + ([evidence] if evidence else []))
+    if not wanted:
+        return {}
+    with transaction.atomic():
+        ids = sorted(wanted)
+        list(Student.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        cases = {
+            c.student_id: c
+            for c in Case.objects.select_for_update().filter(student_id__in=ids).exclude(status=Status.CLOSED)
+        }
+        new, raised = [], []
+        for student_id, (student, tier, found) in wanted.items():
+            case = cases.get(student_id)
+            if case is None:
+                case = Case(student=student, source=source, suggested_tier=tier, evidence=found)
+                cases[student_id] = case
+                new.append(case)
+            elif tier > case.suggested_tier or found:
+                case.suggested_tier = max(case.suggested_tier, tier)
+                case.evidence = [*case.evidence, *found]
+                raised.append(case)
+        Case.objects.bulk_create(new)
+        if new:
+            audit.append(audit.entries_for(Case, [c.pk for c in new], verb="create", detail={"source": source}))
+        if raised:  # the audited update writes one event per raised case
+            Case.objects.bulk_update(raised, ["suggested_tier", "evidence"])
+        return cases
+
+
 def referral_create(*, student: Student, referred_by: User, concern: str, via_peer_supporter: bool = False) -> Referral:
     """A class teacher's concern opens (or joins) the student's pending case for the school's counselors."""
     with transaction.atomic():

@@ -586,8 +586,15 @@ def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
         ]  # fmt: skip
         raises.append((participation, max(r.suggested_tier or 0 for r in new), evidence))
     Participation.objects.bulk_update(changed, ["suggested_tier", "flagged"], batch_size=500)  # one write
-    for participation, tier, evidence in raises:
-        _raise(participation, tier, evidence)
+    # One batch into the ledger (students locked in id order, one insert, one update, one audit append),
+    # then the alerts for tier 2 and above.
+    cases = crisis.case_raise_many(
+        raises=[(p.student, tier, {"screening": evidence}) for p, tier, evidence in raises if tier >= 1],
+        source="screening",
+    )
+    for participation, tier, _evidence in raises:
+        if tier >= 2:
+            _alert(cases[participation.student_id], participation.student, tier)
 
 
 def _raise(participation: Participation, tier: int, evidence: list[dict[str, Any]]) -> None:

@@ -195,3 +195,20 @@ def test_the_ledger_exports_to_xlsx_with_the_schools_cases_only(world, login):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][3] == "学生" and [r[3] for r in rows[1:]] == ["Xiao X"]  # not school B's Xiao Y
     assert AuditEvent.objects.filter(action="case.export", object_id=str(world.case_x.pk)).count() == 1
+
+
+def test_raising_a_batch_keeps_the_rules_of_one_raise(world):
+    services.case_raise(student=world.student_w, suggested_tier=3, source="teacher")
+    closed = services.case_raise(student=world.student_z, suggested_tier=1, source="screening")
+    services.case_close(case=closed, reason="resolved", by=world.users["counselor_a"])
+    cases = services.case_raise_many(
+        raises=[(world.student_w, 2, {"n": 1}), (world.student_y, 1, None), (world.student_y, 2, {"n": 2}),
+                (world.student_z, 1, None)],
+        source="screening",
+    )  # fmt: skip
+    assert cases[world.student_w.pk].suggested_tier == 3  # never lowered
+    assert cases[world.student_w.pk].evidence[-1] == {"n": 1}
+    assert cases[world.student_y.pk].pk == world.case_y.pk and cases[world.student_y.pk].suggested_tier == 2
+    assert Case.objects.filter(student=world.student_y).count() == 1  # joined, not duplicated
+    assert Case.objects.filter(student=world.student_z).exclude(status="closed").count() == 1  # a new episode
+    assert services.case_raise_many(raises=[], source="screening") == {}

@@ -12,12 +12,6 @@ class CounselingConfig(AppConfig):
 
         portal_demo.SEEDERS.append(demo.seed)
 
-        from django.contrib.auth.signals import user_logged_in
+        from portal.security import CODE_SESSION_KEYS
 
-        user_logged_in.connect(_forget_code, dispatch_uid="counseling.forget_code")
-
-
-def _forget_code(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
-    """Someone signs in on this browser: a student's code session (kept through login) ends now."""
-    if request is not None and hasattr(request, "session"):
-        request.session.pop("counseling_student", None)
+        CODE_SESSION_KEYS.add("counseling_student")

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from counseling import services
 from counseling.models import BookingCode, Opening, Period, Room
+from portal import codes
 from portal.demo import DemoWorld
 from portal.models import Student
 
@@ -33,6 +34,6 @@ def seed(world: DemoWorld) -> None:
     if first is not None:
         services.booking_codes_issue(students=[first])
         BookingCode.objects.filter(student=first).update(
-            code=DEMO_BOOKING_CODE, code_digest=services._digest("booking", DEMO_BOOKING_CODE)
+            code=DEMO_BOOKING_CODE, code_digest=codes.digest("booking", DEMO_BOOKING_CODE)
         )
     services.mailbox_post(school=school, body="最近和同桌闹矛盾，不知道怎么和好，有点难过。")

@@ -5,13 +5,9 @@ in the database back both."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import F, QuerySet
 from django.urls import reverse
@@ -33,8 +29,9 @@ from counseling.models import (
     Slot,
     SlotKind,
 )
-from portal import audit, notifications
+from portal import audit, codes, notifications
 from portal.models import Guardian, Role, School, Student, StudentGuardian, Term, User
+from portal.selectors import school_staff
 
 
 class Refused(Exception):
@@ -343,19 +340,6 @@ def reminders_send() -> dict[str, int]:
 
 # --- booking codes -----------------------------------------------------------------------------------------
 
-_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-def _digest(kind: str, code: str) -> str:
-    key = hashlib.sha256(f"{kind}:{settings.SECRET_KEY}".encode()).digest()
-    normal = "".join(ch for ch in code.upper() if ch.isalnum())
-    return hmac.new(key, normal.encode(), hashlib.sha256).hexdigest()
-
-
-def _code() -> str:
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"{raw[:4]}-{raw[4:]}"
-
 
 def booking_codes_issue(*, students: list[Student]) -> int:
     """Give each student without one a personal booking code (kept until the school issues a new one)."""
@@ -364,8 +348,8 @@ def booking_codes_issue(*, students: list[Student]) -> int:
     for student in students:
         if student.pk in have:
             continue
-        code = _code()
-        new.append(BookingCode(student=student, code=code, code_digest=_digest("booking", code)))
+        code = codes.new_code()
+        new.append(BookingCode(student=student, code=code, code_digest=codes.digest("booking", code)))
     BookingCode.objects.bulk_create(new, ignore_conflicts=True)  # two clicks at once: the first one's codes stand
     return len(new)
 
@@ -373,7 +357,7 @@ def booking_codes_issue(*, students: list[Student]) -> int:
 def student_for_code(code: str) -> Student:
     found = (
         BookingCode.objects.select_related("student__school", "student__classroom")
-        .filter(code_digest=_digest("booking", code), student__status="active")
+        .filter(code_digest=codes.digest("booking", code), student__status="active")
         .first()
     )
     if found is None:
@@ -443,10 +427,10 @@ def mailbox_post(*, school: School, body: str) -> Posted:
     words = risk_words(school.district_id)
     text = body.lower()
     risk = any(word in text for word in words)
-    code = _code()
+    code = codes.new_code()
     with audit.atomic():
         message = MailboxMessage.objects.create(school=school, body=body, risk=risk,
-                                                reply_digest=_digest("mailbox", code))  # fmt: skip
+                                                reply_digest=codes.digest("mailbox", code))  # fmt: skip
         if risk:
             for user in _on_duty(school):
                 notifications.notification_send(
@@ -460,9 +444,7 @@ def mailbox_post(*, school: School, body: str) -> Posted:
 def _on_duty(school: School) -> list[User]:
     """The counselor on duty now (by the weekly template), if they still counsel at this school; otherwise
     every counselor of the school: an alert must reach someone who can open the message."""
-    counselors = User.objects.filter(
-        memberships__school=school, memberships__role=Role.COUNSELOR, memberships__active=True, is_active=True
-    ).distinct()
+    counselors = school_staff(school.pk, Role.COUNSELOR)
     now = timezone.localtime()
     closed = Closure.objects.filter(school=school, date=now.date(), period__isnull=True).exists()
     on_duty = counselors.filter(
@@ -474,7 +456,7 @@ def _on_duty(school: School) -> list[User]:
 
 
 def mailbox_for_code(code: str) -> MailboxMessage:
-    message = MailboxMessage.objects.filter(reply_digest=_digest("mailbox", code)).first()
+    message = MailboxMessage.objects.filter(reply_digest=codes.digest("mailbox", code)).first()
     if message is None:
         raise Refused("unknown_code")
     return message

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -38,10 +40,23 @@ from counseling.forms import (
     SettingsForm,
     StaffBookForm,
 )
-from counseling.models import Booking, BookingCode, RiskWords, SessionRecord, Slot, SlotKind
+from counseling.models import (
+    Booking,
+    BookingCode,
+    Closure,
+    MailboxMessage,
+    Opening,
+    Period,
+    RiskWords,
+    Room,
+    SessionRecord,
+    Slot,
+    SlotKind,
+)
 from portal import access, audit
-from portal.models import Classroom, District, Guardian, Role, School, Student, StudentGuardian, User
-from portal.security import client_ip
+from portal.models import Classroom, Guardian, Role, School, Student, StudentGuardian, User
+from portal.security import client_ip, code_tries_exhausted, code_try_failed
+from portal.selectors import school_staff
 from portal.views import AuthedRequest
 
 REFUSALS = {
@@ -86,10 +101,8 @@ def _school(request: AuthedRequest) -> School:
     return school
 
 
-def _counselors(school: School):  # type: ignore[no-untyped-def]
-    return User.objects.filter(
-        memberships__school=school, memberships__role__in=[Role.COUNSELOR, Role.LEADER], memberships__active=True
-    ).distinct().order_by("last_name", "username")  # fmt: skip
+def _counselors(school: School) -> QuerySet[User]:
+    return school_staff(school.pk, Role.COUNSELOR, Role.LEADER).order_by("last_name", "username")
 
 
 # --- staff: the week, setup ----------------------------------------------------------------------------------
@@ -182,17 +195,11 @@ def setup(request: AuthedRequest) -> HttpResponse:
                                          % {"count": cancelled})  # fmt: skip
                 else:
                     obj.save()
-            except Exception as exc:  # a unique or check constraint: show it on the form
-                from django.core.exceptions import ValidationError
-
-                if not isinstance(exc, ValidationError):
-                    raise
+            except ValidationError as exc:  # a unique or check constraint: show it on the form
                 form.add_error(None, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("counseling:setup")
-    from counseling.models import Closure, Opening, Period, Room
-
     return render(request, "counseling/setup.html", {
         "school": school, "forms": forms, "standard": selectors.school_standard(school),
         "rooms": Room.objects.filter(school=school), "periods": Period.objects.filter(school=school),
@@ -360,28 +367,18 @@ def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
 # --- students, with their booking code ---------------------------------------------------------------------
 
 
-def _throttled(request: HttpRequest, kind: str) -> bool:
-    return (cache.get(f"{kind}:{client_ip(request)}") or 0) >= settings.SCREENING_CODE_TRIES
-
-
-def _count_failure(request: HttpRequest, kind: str) -> None:
-    key = f"{kind}:{client_ip(request)}"
-    cache.add(key, 0, timeout=15 * 60)
-    cache.incr(key)
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def student_start(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _throttled(request, "booking-code"):
+        if code_tries_exhausted(request, "booking-code"):
             form.add_error("code", REFUSALS["too_many"])
         else:
             try:
                 student = services.student_for_code(form.cleaned_data["code"])
             except services.Refused as refused:
-                _count_failure(request, "booking-code")
+                code_try_failed(request, "booking-code")
                 form.add_error("code", REFUSALS[refused.code])
             else:
                 request.session.flush()  # a shared computer: nothing of the previous visitor carries over
@@ -587,13 +584,13 @@ def mailbox_read(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     message = None
     if request.method == "POST" and form.is_valid():
-        if _throttled(request, "mailbox-code"):
+        if code_tries_exhausted(request, "mailbox-code"):
             form.add_error("code", REFUSALS["too_many"])
         else:
             try:
                 message = services.mailbox_for_code(form.cleaned_data["code"])
             except services.Refused as refused:
-                _count_failure(request, "mailbox-code")
+                code_try_failed(request, "mailbox-code")
                 form.add_error("code", REFUSALS[refused.code])
     return render(request, "counseling/mailbox_read.html", {"form": form, "message": message})
 
@@ -603,6 +600,7 @@ def mailbox_read(request: HttpRequest) -> HttpResponse:
 def mailbox(request: AuthedRequest) -> HttpResponse:
     access.require(access.is_school_staff(request.user))
     rows = list(selectors.mailbox_for(request.user)[:200])
+    audit.record_rows(MailboxMessage, [m.pk for m in rows], verb="view", detail={"via": "list"})  # bodies shown
     return render(request, "counseling/mailbox.html", {"rows": rows})
 
 
@@ -643,9 +641,7 @@ def mailbox_message(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def risk_words(request: AuthedRequest) -> HttpResponse:
     """The district's risk words for the mailbox: its officials keep the list."""
-    district = District.objects.filter(pk__in=access.roles_of(request.user).district_ids).order_by("pk").first()
-    if district is None:
-        raise Http404
+    district = access.official_district(request.user)
     instance = RiskWords.objects.filter(district=district).first() or RiskWords(
         district=district, words=services.DEFAULT_RISK_WORDS
     )

@@ -36,6 +36,7 @@ from crisis.models import (
 )
 from portal import audit, notifications
 from portal.models import District, Membership, Role, School, Student, StudentGuardian, User
+from portal.selectors import school_staff
 
 
 class CaseStateError(Exception):
@@ -369,11 +370,7 @@ def escalate_due() -> dict[str, int]:
 
 
 def _leaders(school_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__role=Role.LEADER, memberships__school_id=school_id, memberships__active=True, is_active=True
-        ).distinct()
-    )
+    return list(school_staff(school_id, Role.LEADER))
 
 
 def _contact_context(case: Case, counselor: User | None) -> dict[str, Any]:
@@ -557,11 +554,7 @@ def case_follow_transfer(*, student: Student, from_school: School, by: User, **_
         return
     if case.owner_id is not None:
         Case.objects.filter(pk=case.pk).update(owner=None)
-    staff = User.objects.filter(
-        memberships__role__in=[Role.LEADER, Role.COUNSELOR], memberships__school_id=student.school_id,
-        memberships__active=True, is_active=True,
-    ).distinct()  # fmt: skip
-    for user in staff:
+    for user in school_staff(student.school_id, Role.LEADER, Role.COUNSELOR):
         notifications.notification_send(
             kind="case_transferred_in",
             user=user,

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
 
 from crisis import selectors, services
 from crisis.forms import (
@@ -32,6 +31,7 @@ from crisis.forms import (
 )
 from crisis.models import Case, CaseUserObjectPermission, EmergencyPlan, Incident, Status
 from portal import access, audit
+from portal.exports import xlsx_response
 from portal.models import School
 from portal.views import AuthedRequest
 
@@ -348,20 +348,16 @@ def ledger_export(request: AuthedRequest) -> HttpResponse:
     cases = list(selectors.cases_for(request.user).exclude(status=Status.CLOSED).order_by("student__classroom__grade"))
     due = {row.case.pk: row for row in selectors.high_risk_list(request.user)}
     audit.record_rows(Case, [case.pk for case in cases], verb="export", detail={"format": "xlsx"})
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Crisis register"))
-    sheet.append([_("School"), _("Class"), _("Student number"), _("Student"), _("Tier"), _("Status"), _("Source"),
-                  _("Owner"), _("Opened at"), _("Last contact"), _("Next follow-up")])  # fmt: skip
+    header = [_("School"), _("Class"), _("Student number"), _("Student"), _("Tier"), _("Status"), _("Source"),
+              _("Owner"), _("Opened at"), _("Last contact"), _("Next follow-up")]  # fmt: skip
+    rows = []
     for case in cases:
         row = due.get(case.pk)
         tier = case.get_confirmed_tier_display() if case.confirmed_tier else case.get_suggested_tier_display()
-        sheet.append([
+        rows.append([
             case.student.school.name, str(case.student.classroom), case.student.student_number, case.student.name,
             str(tier), str(case.get_status_display()), str(case.get_source_display()),
             (case.owner.get_full_name() or case.owner.username) if case.owner else "",
             timezone.localtime(case.opened_at).date(), row.last_contact if row else None, row.next_due if row else None,
         ])  # fmt: skip
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="crisis-register.xlsx"'
-    workbook.save(response)
-    return response
+    return xlsx_response("crisis-register.xlsx", _("Crisis register"), header, rows)

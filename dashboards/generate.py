@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisis.models import Case
+from portal import codes
 from portal.models import Classroom, District, School, SchoolYear, Student, Term, User
 from portal.models.org import SchoolKind
 from screening import services as screening
@@ -73,7 +74,7 @@ def generate(*, name: str, schools: int, students: int, responses: int, seed: in
         parts = []
         for s in student_rows:
             tier = rng.choices(range(4), TIER_WEIGHTS)[0]
-            code = screening.code_new()
+            code = codes.new_code()
             parts.append(Participation(
                 campaign=campaign, student=s, code=code, code_digest=f"{campaign.pk}:{s.pk}", consent="granted",
                 started_at=done, completed_at=done, suggested_tier=tier,

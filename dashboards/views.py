@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
 from dashboards import selectors, services
 from portal import access, audit
+from portal.exports import xlsx_response
 from portal.models import District
 from portal.models.org import SchoolKind
 from portal.views import AuthedRequest
@@ -90,15 +90,7 @@ def _export(board: selectors.Dashboard, fmt: str) -> HttpResponse:
         writer.writerow(header)
         writer.writerows(rows)
         return response
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Dashboard"))
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="dashboard.xlsx"'
-    workbook.save(response)
-    return response
+    return xlsx_response("dashboard.xlsx", _("Dashboard"), header, rows)
 
 
 @login_required

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from portal.models import (
     Classroom,
+    District,
     Guardian,
     InboxMessage,
     Membership,
@@ -288,6 +289,15 @@ def sees_district_reports(user: AnyUser) -> bool:
 def can_transfer(user: AnyUser, student: Student) -> bool:
     """Moving a student to another school: the leaders and counselors of their current school."""
     return student.school_id in roles_of(user).staff_school_ids
+
+
+def official_district(user: AnyUser) -> District:
+    """The district an official runs (training, screening policy, risk words); anyone else gets a 404. An
+    official of several districts works in the first one."""
+    district = District.objects.filter(pk__in=roles_of(user).district_ids).order_by("pk").first()
+    if district is None:
+        raise Http404
+    return district
 
 
 def is_official_of(user: AnyUser, district_id: int) -> bool:

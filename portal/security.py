@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -105,12 +106,34 @@ def _revoke_tokens_on_role_change(sender, instance, **kwargs):  # type: ignore[n
     Token.objects.filter(user_id=instance.user_id).delete()
 
 
+# Session keys of the no-account visits a code opens (a student's screening form, their bookings). Apps add
+# theirs; signing in on the same browser ends them, since Django's login keeps the session's data.
+CODE_SESSION_KEYS: set[str] = set()
+
+
 @receiver(user_logged_in)
 def _remember_login_time(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
     if request is not None and hasattr(request, "session"):
         now = int(time.time())
         request.session[LOGIN_AT] = now
         request.session[LAST_SEEN] = now
+        for key in CODE_SESSION_KEYS:
+            request.session.pop(key, None)
+
+
+# Codes typed without an account (screening, booking, mailbox replies): wrong tries are counted per address
+# in the shared cache and refused past SCREENING_CODE_TRIES within the window.
+CODE_TRIES_WINDOW = 15 * 60
+
+
+def code_tries_exhausted(request: HttpRequest, kind: str) -> bool:
+    return (cache.get(f"{kind}:{client_ip(request)}") or 0) >= settings.SCREENING_CODE_TRIES
+
+
+def code_try_failed(request: HttpRequest, kind: str) -> None:
+    key = f"{kind}:{client_ip(request)}"
+    cache.add(key, 0, timeout=CODE_TRIES_WINDOW)
+    cache.incr(key)
 
 
 class SessionTimeoutMiddleware:

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 
 from portal import access
 from portal.access import AnyUser
-from portal.models import AuditEvent, Classroom, Guardian, School, Student, StudentGuardian
+from portal.models import AuditEvent, Classroom, Guardian, Membership, School, Student, StudentGuardian, User
 from portal.models.people import StudentStatus
 
 
@@ -73,4 +73,12 @@ def classes_overview(user: AnyUser) -> QuerySet[Classroom]:
         .select_related("school", "class_teacher")
         .annotate(active_students=Count("students", filter=Q(students__status=StudentStatus.ACTIVE)))
         .order_by("school__name", "grade", "name")
+    )
+
+
+def school_staff(school_id: int, *roles: str) -> QuerySet[User]:
+    """The active people holding one of these roles at a school, now: who an alert about its pupils reaches."""
+    return User.objects.filter(
+        is_active=True,
+        pk__in=Membership.objects.active().filter(school_id=school_id, role__in=roles).values("user_id"),
     )

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import hmac
 import logging
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -20,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crisis import services as crisis
-from portal import audit, notifications
+from portal import audit, codes, notifications
 from portal.models import District, Guardian, Role, School, SchoolYear, Student, StudentGuardian, User
+from portal.selectors import school_staff
 from screening.definitions import Definition, DefinitionError, shipped
 from screening.models import (
     Battery,
@@ -82,21 +79,9 @@ def latest_instruments() -> dict[str, Instrument]:
 
 # --- codes -------------------------------------------------------------------------------------------------
 
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by children
-
-
-def code_new() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    return f"{raw[:4]}-{raw[4:]}"
-
-
-def code_normalise(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
 
 def code_digest(code: str) -> str:
-    key = hashlib.sha256(f"screening-code:{settings.SECRET_KEY}".encode()).digest()
-    return hmac.new(key, code_normalise(code).encode(), hashlib.sha256).hexdigest()
+    return codes.digest("screening-code", code)
 
 
 # --- campaigns ---------------------------------------------------------------------------------------------
@@ -172,7 +157,7 @@ def campaign_open(*, campaign: Campaign, by: User) -> int:
         )  # fmt: skip
         participations = []
         for student in students:
-            code = code_new()
+            code = codes.new_code()
             # PIPL art. 31: a child under 14 takes part only with a guardian's consent, whatever the mode.
             needs_consent = (
                 policy.consent_mode == ConsentMode.OPT_IN or _age_on(student.birth_date, campaign.opens_on) < 14
@@ -606,19 +591,10 @@ def _raise(participation: Participation, tier: int, evidence: list[dict[str, Any
         _alert(case, student, tier)
 
 
-def _school_counselors(school_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__school_id=school_id, memberships__active=True, is_active=True,
-            memberships__role__in=[Role.COUNSELOR, Role.LEADER],
-        ).distinct().order_by("pk")
-    )  # fmt: skip
-
-
 def _alert(case: Any, student: Student, tier: int) -> None:
     """Tier 2-3 from screening: the school's counselors (and leaders) hear at once; the guardian too, where the
     district's policy says so. Once per case and tier."""
-    staff = _school_counselors(student.school_id)
+    staff = list(school_staff(student.school_id, Role.COUNSELOR, Role.LEADER).order_by("pk"))
     for user in staff:
         notifications.notification_send(
             kind="screening_risk_alert", user=user, via=["inbox", "email", "sms"],
@@ -627,7 +603,7 @@ def _alert(case: Any, student: Student, tier: int) -> None:
             dedupe_key=f"screening_risk:{case.pk}:{tier}:{user.pk}",
         )  # fmt: skip
     if policy_for(student.school.district_id).guardian_on_critical and not case.notices.filter(tier__gte=tier).exists():
-        counselor = next((u for u in staff if u.memberships.filter(role=Role.COUNSELOR).exists()), None)
+        counselor = school_staff(student.school_id, Role.COUNSELOR).order_by("pk").first()
         crisis.guardian_notify(case=case, counselor=counselor or (staff[0] if staff else None))
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -15,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import access, audit
 from portal.models import District, Role, Student, User
-from portal.security import client_ip
+from portal.security import code_tries_exhausted, code_try_failed
+from portal.selectors import school_staff
 from portal.views import AuthedRequest
 from screening import selectors, services
 from screening.forms import CampaignForm, CodeForm, PaperImportForm, PolicyForm
@@ -45,26 +45,20 @@ REFUSALS = {
 }
 
 
-def _throttle_key(request: HttpRequest) -> str:
-    return f"screening-code-fail:{client_ip(request)}"
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def take(request: HttpRequest) -> HttpResponse:
     """A student types the code from their class's sheet (no account), on a school PC or a phone."""
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        key = _throttle_key(request)
-        if (cache.get(key) or 0) >= settings.SCREENING_CODE_TRIES:
+        if code_tries_exhausted(request, "screening-code-fail"):
             form.add_error("code", REFUSALS["too_many"])
         else:
             try:
                 participation = services.participation_for_code(form.cleaned_data["code"])
             except services.Refused as refused:
                 if refused.code == "unknown":
-                    cache.add(key, 0, timeout=15 * 60)
-                    cache.incr(key)
+                    code_try_failed(request, "screening-code-fail")
                 form.add_error("code", REFUSALS[refused.code])
             else:
                 request.session.cycle_key()  # a shared school PC: a fresh session per student
@@ -154,11 +148,7 @@ def done(request: HttpRequest) -> HttpResponse:
     )
     school = participation.student.school if participation else None
     counselors = (
-        User.objects.filter(memberships__school=school, memberships__role=Role.COUNSELOR, memberships__active=True)
-        .distinct()
-        .order_by("last_name", "first_name")
-        if school
-        else User.objects.none()
+        school_staff(school.pk, Role.COUNSELOR).order_by("last_name", "first_name") if school else User.objects.none()
     )
     if participation and participation.completed_at:
         request.session.pop(SESSION_KEY, None)  # the next student on this PC starts clean
@@ -206,9 +196,7 @@ def campaigns(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def policy(request: AuthedRequest) -> HttpResponse:
     """The district's screening policy: consent mode, telling guardians of critical answers, lower cut-offs."""
-    district = District.objects.filter(pk__in=access.roles_of(request.user).district_ids).order_by("pk").first()
-    if district is None:
-        raise Http404
+    district = access.official_district(request.user)
     current = services.policy_for(district.pk)
     definitions = {code: i.parsed for code, i in services.latest_instruments().items()}
     form = PolicyForm(request.POST or None, instance=current, definitions=definitions)
@@ -227,10 +215,7 @@ def policy(request: AuthedRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: AuthedRequest) -> HttpResponse:
-    roles = access.roles_of(request.user)
-    district = District.objects.filter(pk__in=roles.district_ids).order_by("pk").first()
-    if district is None:
-        raise Http404
+    district = access.official_district(request.user)
     instruments = services.latest_instruments()
     form = CampaignForm(request.POST or None, district=district, instruments=instruments)
     if request.method == "POST" and form.is_valid():

@@ -4,7 +4,6 @@ credits hours exactly once, certificates, and lessons logged for a whole grade a
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +14,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit, notifications
+from portal import audit, codes, notifications
 from portal.models import Classroom, School, User
 from training.models import (
     Certificate,
@@ -108,11 +107,6 @@ def attendance_mark(*, enrolment: Enrolment, attended: bool) -> bool:
         return False
 
 
-def _certificate_code() -> str:
-    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
-
-
 def certificates_issue(*, programme: Programme) -> int:
     """A certificate for everyone who attended every session of the programme (once per person)."""
     sessions = programme.sessions.count()
@@ -131,7 +125,7 @@ def certificates_issue(*, programme: Programme) -> int:
             if row["n"] < sessions or row["user_id"] in have:
                 continue
             Certificate.objects.create(user_id=row["user_id"], programme=programme, hours=row["hours"] or Decimal(0),
-                                       code=_certificate_code())  # fmt: skip
+                                       code=codes.new_code(10, group=0))  # fmt: skip
             issued += 1
     return issued
 

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
 
 from portal import access
+from portal.exports import xlsx_response
 from portal.models import Classroom, District, School, Student
 from portal.views import AuthedRequest
 from training import certificates, selectors, services
@@ -40,13 +40,6 @@ REFUSALS = {
 }
 
 
-def _official_district(request: AuthedRequest) -> District:
-    district = District.objects.filter(pk__in=access.roles_of(request.user).district_ids).order_by("pk").first()
-    if district is None:
-        raise Http404
-    return district
-
-
 def _programmes(request: AuthedRequest):  # type: ignore[no-untyped-def]
     return Programme.objects.filter(district_id__in=access.roles_of(request.user).district_ids)
 
@@ -63,7 +56,7 @@ def home(request: AuthedRequest) -> HttpResponse:
         ProgrammeForm(request.POST or None, initial={"year": timezone.localdate().year}) if roles.is_official else None
     )
     if request.method == "POST":
-        district = _official_district(request)
+        district = access.official_district(request.user)
         if form is not None and form.is_valid():
             programme = form.save(commit=False)
             programme.district = district
@@ -200,31 +193,19 @@ def staffing(request: AuthedRequest) -> HttpResponse:
 
 
 def _staffing_xlsx(report: selectors.Staffing) -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Staffing"))
-    sheet.append([_("School"), _("Full-time"), _("Part-time"), _("Without a full-time teacher")])
-    for row in report.rows:
-        sheet.append([row.school.name, row.full_time, row.part_time, _("yes") if row.lacks_full_time else ""])
-    sheet.append([_("Total"), report.full_time, report.total - report.full_time, len(report.schools_without_full_time)])
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="staffing.xlsx"'
-    workbook.save(response)
-    return response
+    rows = [[row.school.name, row.full_time, row.part_time, _("yes") if row.lacks_full_time else ""]
+            for row in report.rows]  # fmt: skip
+    rows.append([_("Total"), report.full_time, report.total - report.full_time, len(report.schools_without_full_time)])
+    header = [_("School"), _("Full-time"), _("Part-time"), _("Without a full-time teacher")]
+    return xlsx_response("staffing.xlsx", _("Staffing"), header, rows)
 
 
 def _curriculum_xlsx(rows: list[selectors.ClassCurriculum]) -> HttpResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Curriculum"))
-    sheet.append(
-        [_("School"), _("Class"), _("Lessons"), _("Lessons due"), _("Class meetings"), _("Meets the standard")]
-    )
-    for r in rows:
-        sheet.append([r.classroom.school.name, str(r.classroom), r.lessons, r.lessons_due, r.meetings,
-                      _("yes") if r.meets else ""])  # fmt: skip
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="curriculum.xlsx"'
-    workbook.save(response)
-    return response
+    header = [_("School"), _("Class"), _("Lessons"), _("Lessons due"), _("Class meetings"), _("Meets the standard")]
+    return xlsx_response("curriculum.xlsx", _("Curriculum"), header, (
+        [r.classroom.school.name, str(r.classroom), r.lessons, r.lessons_due, r.meetings, _("yes") if r.meets else ""]
+        for r in rows
+    ))  # fmt: skip
 
 
 @login_required
@@ -305,7 +286,7 @@ def parent_classes(request: AuthedRequest) -> HttpResponse:
     is_official = access.roles_of(request.user).is_official
     form = EpisodeForm(request.POST or None, request.FILES or None) if is_official else None
     if request.method == "POST":
-        district = _official_district(request)
+        district = access.official_district(request.user)
         if form is not None and form.is_valid():
             episode = form.save(commit=False)
             episode.district = district
@@ -373,23 +354,17 @@ def episode_views(request: AuthedRequest, pk: int) -> HttpResponse:
 @never_cache
 def hours(request: AuthedRequest) -> HttpResponse:
     """Officials: each teacher's credited hours this year (or ?year=) by kind of training; XLSX too."""
-    district = _official_district(request)
+    district = access.official_district(request.user)
     raw = request.GET.get("year", "")
     year = int(raw) if raw.isascii() and raw.isdecimal() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
     report = selectors.hours_report(district, year)
     kinds = ProgrammeKind.choices
     if request.GET.get("format") == "xlsx":
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(_("Training hours"))
-        sheet.append([_("Name"), _("School"), *[str(label) for _value, label in kinds], _("Total")])
-        for row in report:
-            sheet.append(
-                [row.name, row.school, *[float(row.by_kind.get(k, 0)) for k, _label in kinds], float(row.total)]
-            )
-        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="training-hours-{year}.xlsx"'
-        workbook.save(response)
-        return response
+        header = [_("Name"), _("School"), *[label for _value, label in kinds], _("Total")]
+        return xlsx_response(f"training-hours-{year}.xlsx", _("Training hours"), header, (
+            [row.name, row.school, *[float(row.by_kind.get(k, 0)) for k, _label in kinds], float(row.total)]
+            for row in report
+        ))  # fmt: skip
     rows = [(row, [row.by_kind.get(k, "") for k, _label in kinds]) for row in report]
     return render(request, "training/hours.html", {"rows": rows, "kinds": kinds, "year": year,
                                                    "figures": selectors.year_figures(district, year)})  # fmt: skip

@@ -87,5 +87,5 @@ def b5_lists(calls: int = 20) -> Figure:
         return json.dumps(rows, default=str)
 
     figure = Figure("B5", "crisis-register API list of 1,000 rows p95 / .values() + json.dumps p95", "<= 2.0", "4.0",
-                    note="includes the audit event the API writes for each row it returns")  # fmt: skip
+                    note="includes the one audit event the API writes for the list (naming every row)")  # fmt: skip
     return rounds(figure, lambda: p95(lambda: client.get(url), calls), lambda: p95(baseline, calls))

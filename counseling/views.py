@@ -121,7 +121,7 @@ def schedule(request: AuthedRequest) -> HttpResponse:
         monday = day - dt.timedelta(days=day.weekday())
     slots = selectors.week_schedule(school, monday)
     shown = [b.pk for s in slots for b in s.shown]  # type: ignore[attr-defined]
-    audit.record_rows(Booking, shown, verb="view", detail={"via": "schedule"})
+    audit.record_read(Booking, shown, detail={"via": "schedule"})
     return render(request, "counseling/schedule.html", {
         "school": school, "slots": slots, "monday": monday, "prev": monday - dt.timedelta(days=7),
         "next": monday + dt.timedelta(days=7), "group_form": GroupForm(school=school),
@@ -238,7 +238,7 @@ def slot(request: AuthedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Booked."))
             return redirect("counseling:slot", pk=pk)
     bookings = list(item.bookings.select_related("student__classroom", "made_by").order_by("created_at"))
-    audit.record_rows(Booking, [b.pk for b in bookings], verb="view", detail={"via": "slot"})
+    audit.record_read(Booking, [b.pk for b in bookings], detail={"via": "slot"})
     return render(request, "counseling/slot.html", {
         "slot": item, "bookings": bookings, "form": form, "alternatives": alternatives,
         "started": item.starts_at <= timezone.now(),
@@ -448,7 +448,7 @@ def booking_codes(request: AuthedRequest, classroom_pk: int) -> HttpResponse:
         messages.success(request, _("%(count)s codes issued.") % {"count": made})
         return redirect("counseling:booking_codes", classroom_pk=classroom_pk)
     codes = {c.student_id: c.code for c in BookingCode.objects.filter(student__in=students)}
-    audit.record_rows(Student, [s.pk for s in students if s.pk in codes], verb="print_booking_code")
+    audit.record_read(Student, [s.pk for s in students if s.pk in codes], verb="print_booking_code")
     return render(request, "counseling/booking_codes.html", {
         "classroom": classroom, "rows": [(s, codes.get(s.pk)) for s in students],
     })  # fmt: skip
@@ -600,7 +600,7 @@ def mailbox_read(request: HttpRequest) -> HttpResponse:
 def mailbox(request: AuthedRequest) -> HttpResponse:
     access.require(access.is_school_staff(request.user))
     rows = list(selectors.mailbox_for(request.user)[:200])
-    audit.record_rows(MailboxMessage, [m.pk for m in rows], verb="view", detail={"via": "list"})  # bodies shown
+    audit.record_read(MailboxMessage, [m.pk for m in rows], detail={"via": "list"})  # bodies shown
     return render(request, "counseling/mailbox.html", {"rows": rows})
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -17,8 +19,18 @@ from rest_framework.response import Response
 
 from crisis import selectors, services
 from crisis.forms import CloseForm, ConfirmTierForm, FollowUpForm, OutsideReferralForm, ReferralForm, StatusForm
-from crisis.models import Case, FollowUp, GuardianNotice, Incident, OutsideReferral, Status
-from portal import access
+from crisis.models import (
+    BlockReason,
+    Case,
+    CloseReason,
+    FollowUp,
+    GuardianNotice,
+    Incident,
+    NoticeVia,
+    OutsideReferral,
+    Status,
+)
+from portal import access, audit
 from portal.api import AuditedReadMixin, form_data, form_schema
 from portal.api_permissions import SignedIn
 from portal.models import User
@@ -30,6 +42,10 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     school = serializers.IntegerField(source="student.school_id")
     class_name = serializers.CharField(source="student.classroom.__str__")
     tier = serializers.IntegerField()
+    # Read-only model fields lose blank=True in DRF, and the schema's enum would then forbid the "" of an open
+    # case: declared here with their blank.
+    close_reason = serializers.ChoiceField(choices=CloseReason.choices, allow_blank=True, read_only=True)
+    guardian_contact_blocked = serializers.ChoiceField(choices=BlockReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Case
@@ -50,6 +66,7 @@ class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
 
 class NoticeSerializer(serializers.ModelSerializer[GuardianNotice]):
     to = serializers.SerializerMethodField()
+    acknowledged_via = serializers.ChoiceField(choices=NoticeVia.choices, allow_blank=True, read_only=True)  # "" until
 
     class Meta:
         model = GuardianNotice
@@ -75,6 +92,42 @@ class CaseDetailSerializer(CaseSerializer):
     class Meta(CaseSerializer.Meta):
         fields = [*CaseSerializer.Meta.fields, "evidence", "follow_ups", "notices", "outside_referrals"]
         read_only_fields = fields
+
+
+_LIST_COLUMNS = (
+    "id", "student", "student__name", "student__student_number", "student__school_id", "student__classroom__grade",
+    "student__classroom__name", "source", "status", "suggested_tier", "confirmed_tier", "confirmed_by",
+    "confirmed_at", "owner", "opened_at", "closed_at", "close_reason", "guardian_contact_blocked",
+)  # fmt: skip
+
+
+def _case_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CaseSerializer's rows from .values(): times as DRF writes them (ISO 8601 in the current time zone, "Z"
+    for UTC), the class name as Classroom.__str__ does. The zone and the translation are looked up once."""
+    zone = timezone.get_current_timezone()
+    class_name = _("Grade %(grade)s, %(name)s")
+
+    def time(value: dt.datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return [
+        {
+            "id": row["id"], "student": row["student"], "student_name": row["student__name"],
+            "student_number": row["student__student_number"], "school": row["student__school_id"],
+            "class_name": class_name % {"grade": row["student__classroom__grade"],
+                                        "name": row["student__classroom__name"]},
+            "source": row["source"], "status": row["status"],
+            "tier": row["confirmed_tier"] or row["suggested_tier"], "suggested_tier": row["suggested_tier"],
+            "confirmed_tier": row["confirmed_tier"], "confirmed_by": row["confirmed_by"],
+            "confirmed_at": time(row["confirmed_at"]), "owner": row["owner"], "opened_at": time(row["opened_at"]),
+            "closed_at": time(row["closed_at"]), "close_reason": row["close_reason"],
+            "guardian_contact_blocked": row["guardian_contact_blocked"],
+        }
+        for row in rows
+    ]  # fmt: skip
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -110,6 +163,18 @@ class CaseViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Case]):
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Case]]:
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The register is read in pages of up to 1,000 rows: built from .values(), not model instances and
+        a ModelSerializer, so that it costs about what the rows cost (B5). Same fields, same JSON, as
+        CaseSerializer (a test compares the two)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        rows = self.paginator.paginate_queryset(queryset.values(*_LIST_COLUMNS), request, view=self) or []
+        audit.record_read(
+            Case, [row["id"] for row in rows], detail={"via": "list"},
+            subjects=[(row["id"], row["student"], row["student__school_id"]) for row in rows],
+        )  # fmt: skip
+        return self.get_paginated_response(_case_rows(rows))
 
     def _managed(self, pk: str | None) -> Case:
         """Assessing, referring and closing are the school's: a responder gets 404 like anyone else."""

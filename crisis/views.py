@@ -219,7 +219,7 @@ def incidents(request: AuthedRequest) -> HttpResponse:
     """Incidents and major cases reported to the district (officials), or by the school (its staff)."""
     access.require(access.sees_district_reports(request.user))
     rows = list(selectors.incidents_for(request.user)[:200])
-    audit.record_rows(Incident, [row.pk for row in rows], verb="view", detail={"via": "list"})
+    audit.record_read(Incident, [row.pk for row in rows], detail={"via": "list"})
     district_ids = access.roles_of(request.user).district_ids
     pool = selectors.responder_pool(district_ids)
     return render(request, "crisis/incidents.html", {
@@ -347,7 +347,7 @@ def ledger_export(request: AuthedRequest) -> HttpResponse:
     access.require(access.is_school_staff(request.user))
     cases = list(selectors.cases_for(request.user).exclude(status=Status.CLOSED).order_by("student__classroom__grade"))
     due = {row.case.pk: row for row in selectors.high_risk_list(request.user)}
-    audit.record_rows(Case, [case.pk for case in cases], verb="export", detail={"format": "xlsx"})
+    audit.record_read(Case, [case.pk for case in cases], verb="export", detail={"format": "xlsx"})
     header = [_("School"), _("Class"), _("Student number"), _("Student"), _("Tier"), _("Status"), _("Source"),
               _("Owner"), _("Opened at"), _("Last contact"), _("Next follow-up")]  # fmt: skip
     rows = []

@@ -62,6 +62,9 @@ class StudentSerializer(serializers.ModelSerializer[Student]):
 
 
 class GuardianSerializer(serializers.ModelSerializer[Guardian]):
+    # Often unknown: "" is not an address, so the schema cannot promise format "email".
+    email = serializers.CharField(read_only=True, help_text="An e-mail address, or empty.")
+
     class Meta:
         model = Guardian
         fields = ["id", "school", "name", "relation", "mobile", "email", "language", "channel"]
@@ -142,7 +145,7 @@ class MeView(APIView):
 
 
 class AuditedReadMixin:
-    """Every sensitive row an API read returns writes one audit event (lists included)."""
+    """Every API read of sensitive rows writes one audit event: a list names the rows it returned."""
 
     def get_object(self):  # type: ignore[no-untyped-def]
         obj = super().get_object()  # type: ignore[misc]
@@ -152,7 +155,7 @@ class AuditedReadMixin:
     def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
         page = super().paginate_queryset(queryset)  # type: ignore[misc]
         if page:
-            audit.record_rows(queryset.model, [obj.pk for obj in page], verb="view", detail={"via": "list"})
+            audit.record_read(queryset.model, [obj.pk for obj in page], detail={"via": "list"})
         return page
 
 
@@ -257,14 +260,16 @@ class RosterImportViewSet(
 
 
 # The API validates writes with the same Django forms as the pages: one set of rules and translated messages.
+# The first match wins: ModelChoiceField before ChoiceField, its parent class (its choices are a queryset that is
+# empty while the schema is generated, an enum nothing satisfies).
 _FORM_TO_SERIALIZER: dict[type, type] = {
+    forms.ModelChoiceField: serializers.IntegerField,
     forms.TypedChoiceField: serializers.ChoiceField,
     forms.ChoiceField: serializers.ChoiceField,
     forms.DateField: serializers.DateField,
     forms.IntegerField: serializers.IntegerField,
     forms.BooleanField: serializers.BooleanField,
     forms.CharField: serializers.CharField,
-    forms.ModelChoiceField: serializers.IntegerField,
 }
 
 

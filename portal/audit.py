@@ -237,14 +237,10 @@ def _label(model: type[models.Model]) -> str:
     return model._meta.label_lower
 
 
-def entries_for(
-    model: type[models.Model], ids: Iterable[int], *, verb: str, detail: dict[str, Any] | None = None
-) -> list[Entry]:
-    """One entry per row, each tied to the student (and school) the record concerns."""
+def _subjects(model: type[models.Model], ids: list[Any]) -> list[tuple[Any, int | None, int | None]]:
+    """(row id, student id, school id) for each row: the student (and school) the record concerns."""
     from portal.models import Guardian, Student, StudentGuardian
 
-    ids = list(ids)
-    action = f"{model._meta.model_name}.{verb}"
     if model is Student:
         rows = Student.objects.filter(pk__in=ids).values_list("pk", "pk", "school_id")
     elif model is Guardian:
@@ -256,12 +252,20 @@ def entries_for(
         path = model.AUDIT_STUDENT  # type: ignore[attr-defined]
         rows = model._default_manager.filter(pk__in=ids).values_list("pk", path, f"{path}__school_id")
     else:
-        rows = [(pk, None, None) for pk in ids]  # type: ignore[assignment]
-    found = {row[0] for row in rows}
-    entries = [Entry(action, _label(model), pk, student, school, detail) for pk, student, school in rows]
-    # Rows already gone (deleted) or unlinked guardians still get their event.
-    entries += [Entry(action, _label(model), pk, None, None, detail) for pk in ids if pk not in found]
-    return entries
+        return [(pk, None, None) for pk in ids]
+    found = list(rows)
+    seen = {row[0] for row in found}
+    # Rows already gone (deleted) or unlinked guardians still get named.
+    return found + [(pk, None, None) for pk in ids if pk not in seen]
+
+
+def entries_for(
+    model: type[models.Model], ids: Iterable[int], *, verb: str, detail: dict[str, Any] | None = None
+) -> list[Entry]:
+    """One entry per row written, each tied to the student (and school) the record concerns."""
+    action = f"{model._meta.model_name}.{verb}"
+    rows = _subjects(model, list(ids))
+    return [Entry(action, _label(model), pk, student, school, detail) for pk, student, school in rows]
 
 
 def record_rows(
@@ -270,8 +274,37 @@ def record_rows(
     append(entries_for(model, ids, verb=verb, detail=detail))
 
 
+def record_read(
+    model: type[models.Model],
+    ids: Iterable[int],
+    *,
+    verb: str = "view",
+    detail: dict[str, Any] | None = None,
+    subjects: list[tuple[Any, int | None, int | None]] | None = None,
+) -> None:
+    """One read, one event: a list, an export or a printout names every row it showed and the students they
+    concern (the leader's access log finds the student there), instead of one hashed event per row.
+
+    A caller that already holds each row's (id, student id, school id) passes them as `subjects`.
+    """
+    ids = list(ids)
+    if len(ids) <= 1:
+        record_rows(model, ids, verb=verb, detail=detail)
+        return
+    subjects = subjects if subjects is not None else _subjects(model, ids)
+    students = sorted({student for _, student, _ in subjects if student is not None})
+    schools = {school for _, _, school in subjects if school is not None}
+    entry = Entry(
+        f"{model._meta.model_name}.{verb}", _label(model), "list",
+        student_id=students[0] if len(students) == 1 else None,
+        school_id=next(iter(schools)) if len(schools) == 1 else None,
+        detail={**(detail or {}), "rows": len(ids), "ids": ids, "students": students},
+    )  # fmt: skip
+    append([entry])
+
+
 def record_view(obj: models.Model, **detail: Any) -> None:
-    """A sensitive record was shown to someone: one event per row (all rows, for a list)."""
+    """A sensitive record was shown to someone: one event."""
     record_rows(type(obj), [obj.pk], verb="view", detail=detail or None)
 
 

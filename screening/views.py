@@ -296,7 +296,7 @@ def codes(request: AuthedRequest, pk: int, classroom_pk: int) -> HttpResponse:
     item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
     classroom = access.get_or_404(selectors.classrooms_for(item, request.user), pk=classroom_pk)
     rows = list(selectors.code_sheet(item, classroom))
-    audit.record_rows(Participation, [r.pk for r in rows], verb="print_code")
+    audit.record_read(Participation, [r.pk for r in rows], verb="print_code")
     return render(request, "screening/codes.html", {"campaign": item, "classroom": classroom, "rows": rows})
 
 

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from portal import audit, services
+from portal import audit, selectors, services
 from portal.models import AuditEvent, Guardian, Student, StudentGuardian
 from tests.conftest import require_postgres
 from tests.portal.rosters import GOOD_ROWS, csv_bytes
@@ -47,11 +47,22 @@ def test_an_unsafe_request_id_is_replaced(world, login):
     assert response["X-Request-ID"] != "<script>" and len(response["X-Request-ID"]) == 32
 
 
-def test_api_list_writes_one_event_per_guardian_contact_returned(world, login):
+def test_an_api_list_writes_one_event_naming_every_guardian_contact_returned(world, login):
     login(world.users["counselor_a"]).get(reverse("guardian-list"))
-    events = AuditEvent.objects.filter(action="guardian.view")
-    assert sorted(int(e.object_id) for e in events) == sorted([world.guardian_x.pk, world.student_w.guardians.get().pk])
-    assert {e.detail["via"] for e in events} == {"list"}
+    event = AuditEvent.objects.get(action="guardian.view")
+    guardians = [world.guardian_x.pk, world.student_w.guardians.get().pk]
+    assert (event.object_id, event.detail["via"], event.detail["rows"]) == ("list", "list", 2)
+    assert sorted(event.detail["ids"]) == sorted(guardians)
+    assert event.detail["students"] == sorted([world.student_x.pk, world.student_w.pk])
+    assert event.school_id == world.school_a.pk
+
+
+def test_the_access_log_shows_the_lists_a_student_appeared_in(world, login):
+    login(world.users["counselor_a"]).get(reverse("guardian-list"))
+    html = login(world.users["leader_a"]).get(reverse("student_access_log", args=[world.student_x.pk])).content.decode()
+    assert "counselor_a" in html
+    # Another school's student was in no list: their log stays empty of it.
+    assert not selectors.access_log(world.student_y).exists()
 
 
 def test_refused_reads_write_no_event(world, login):

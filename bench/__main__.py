@@ -36,10 +36,11 @@ def main(argv: list[str]) -> int:
         print("make bench needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL), as in CI", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
-    from bench import figures
+    from bench import figures, web_figures
 
-    wanted = [a.upper() for a in argv] or ["B4", "B5"]
-    runners = {"B4": figures.b4_dashboard, "B5": figures.b5_lists}
+    runners = {"B1": web_figures.b1_submit, "B3": web_figures.b3_booking, "B4": figures.b4_dashboard,
+               "B5": figures.b5_lists}  # fmt: skip
+    wanted = [a.upper() for a in argv] or list(runners)
     results = []
     for key in wanted:
         figure = runners[key]()

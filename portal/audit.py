@@ -163,8 +163,7 @@ def batched() -> Iterator[None]:
         yield
     finally:
         _batch.reset(token)
-    for actor, extra, entries in held:
-        _write(entries, actor, extra)
+    _write(held)
 
 
 @contextlib.contextmanager
@@ -186,8 +185,7 @@ def atomic() -> Iterator[None]:
             if outer is not None:
                 outer.extend(held)
             else:
-                for actor, extra, entries in held:
-                    _write(entries, actor, extra)
+                _write(held)
     finally:
         if token is not None:
             _batch.reset(token)
@@ -202,10 +200,13 @@ def append(entries: Iterable[Entry]) -> list[AuditEvent]:
     if held is not None:
         held.append((current_actor(), _extra_detail.get(), entries))
         return []
-    return _write(entries, current_actor(), _extra_detail.get())
+    return _write([(current_actor(), _extra_detail.get(), entries)])
 
 
-def _write(entries: list[Entry], actor: Actor, extra: dict[str, Any]) -> list[AuditEvent]:
+def _write(groups: list[tuple[Actor, dict[str, Any], list[Entry]]]) -> list[AuditEvent]:
+    """Chain every held group in one go: one lock, one read of the last hash, one insert."""
+    if not any(entries for _, _, entries in groups):
+        return []
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -213,7 +214,7 @@ def _write(entries: list[Entry], actor: Actor, extra: dict[str, Any]) -> list[Au
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
         previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
         events = []
-        for entry in entries:
+        for actor, extra, entry in ((a, x, e) for a, x, entries in groups for e in entries):
             event = AuditEvent(
                 created_at=now,
                 actor_id=actor.user_id,

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from crisis import api as crisis_api
 from dashboards import api as dashboards_api
 from portal import account_views, api, views
+from screening import api as screening_api
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -24,6 +25,7 @@ api_v1 = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("dashboard/", dashboards_api.DashboardView.as_view(), name="api-dashboard"),
     path("auth/token/", account_views.api_token, name="api-token"),
+    path("screening/submissions/", screening_api.SubmissionView.as_view(), name="api-screening-submit"),
     *router.urls,
 ]
 
@@ -42,14 +44,19 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("dashboard/", include("dashboards.urls")),
     # The address on the class's code sheet: short enough for a child to type.
-    path("s/", RedirectView.as_view(pattern_name="screening:take"), name="screening_short"),
+    path(
+        "s/",
+        RedirectView.as_view(pattern_name="screening:take", http_method_names=["get", "head"]),
+        name="screening_short",
+    ),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inbox_message, name="inbox_message"),
     path("language/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        # Django's form views also answer PUT as if it were POST: only the methods a browser uses.
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, http_method_names=["get", "head", "post"]),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -60,7 +67,9 @@ urlpatterns = [
     path("accounts/2fa/recovery-codes/", account_views.recovery_codes_new, name="recovery_codes_new"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(success_url="/accounts/password/done/"),
+        auth_views.PasswordChangeView.as_view(
+            success_url="/accounts/password/done/", http_method_names=["get", "head", "post"]
+        ),
         name="password_change",
     ),
     path(
@@ -71,6 +80,11 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from a URL: no inline script, so the CSP stays strict.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # GET only: its HTML renderer has no template for an OPTIONS answer (a 500).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
 ]

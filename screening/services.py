@@ -406,6 +406,66 @@ def answer_save(
             audit.append(audit.entries_for(Participation, [locked.pk], verb="complete"))
 
 
+def response_submit(
+    *,
+    participation: Participation,
+    instrument_code: str,
+    answers: dict[int, int | None],
+    started_at: dt.datetime | None = None,
+) -> bool:
+    """A whole questionnaire answered at once (a school's kiosk or tablet app, offline first): the same rules
+    as answer_save, checked for every item before anything is stored. Every asked item must be there (None:
+    skipped); a critical answer is triaged at once; the response is queued for scoring. True when the
+    student's battery is now complete.
+
+    Kept to a dozen queries (B1): one look at the battery, the response written as submitted, and its
+    audit events chained in one append."""
+    battery = battery_for(participation, "self")
+    instrument = next((i for i in battery if i.code == instrument_code), None)
+    if instrument is None:
+        raise Refused("unknown_instrument")
+    definition = instrument.parsed
+    given = {str(item): value for item, value in answers.items()}
+    if any(
+        item not in definition.numbers or (value is not None and value not in definition.values)
+        for item, value in answers.items()
+    ) or set(given) != {str(n) for n in _asked(definition, given)}:
+        raise Refused("bad_answer")  # fmt: skip
+    with audit.atomic():
+        locked = Participation.objects.select_for_update().get(pk=participation.pk)
+        if locked.consent in (Consent.REFUSED, Consent.PENDING):
+            raise Refused("refused")
+        if locked.completed_at is not None:
+            raise Refused("completed")
+        statuses = dict(
+            Response.objects.filter(participation=locked, instrument__in=battery).values_list("instrument_id", "status")
+        )
+        if instrument.pk in statuses:
+            # Begun on the one-question form (or sent twice): answers are never overwritten.
+            raise Refused("answered" if statuses[instrument.pk] == ResponseStatus.IN_PROGRESS else "completed")
+        now = timezone.now()
+        started = min(started_at or now, now)
+        response = Response.objects.create(
+            participation=locked, instrument=instrument, source=ResponseSource.WEB, answers=given,
+            started_at=started, status=ResponseStatus.SUBMITTED, submitted_at=now,
+        )  # fmt: skip
+        statuses[instrument.pk] = ResponseStatus.SUBMITTED
+        completed = all(statuses.get(i.pk, ResponseStatus.IN_PROGRESS) != ResponseStatus.IN_PROGRESS for i in battery)
+        # Model.save, not QuerySet.update: the submit and complete events below are this write's audit record.
+        locked.started_at = locked.started_at or started
+        locked.completed_at = now if completed else None
+        locked.save(update_fields=["started_at", "completed_at"])
+        student, school = participation.student_id, participation.student.school_id
+        events = [audit.Entry("response.submit", "screening.response", response.pk, student, school)]
+        if completed:
+            events.append(audit.Entry("participation.complete", "screening.participation", locked.pk, student, school))
+        audit.append(events)
+        if any(_hits_critical(definition, int(item), value) for item, value in given.items()):
+            transaction.on_commit(lambda: _triage_urgent_enqueue(response.pk))
+        transaction.on_commit(_score_enqueue)
+    return completed
+
+
 def _hits_critical(definition: Definition, item: int, value: int | None) -> bool:
     """A critical item answered at or above its threshold, or skipped: an unanswered critical item counts as
     answered positively."""

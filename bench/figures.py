@@ -57,8 +57,8 @@ def b4_dashboard(calls: int = 30) -> Figure:
     return rounds(figure, lambda: p95(lambda: client.get(url), calls), lambda: p95(raw, max(5, calls // 3)))
 
 
-def b5_lists(calls: int = 20) -> Figure:
-    """B5: the API's crisis-register list of 1,000 rows, against .values() + json.dumps of the same rows."""
+def b5_setup() -> School:
+    """A school with 1,000 open crisis cases and its counselor (also the soak's counselor)."""
     school = School.objects.filter(code="bench-b5").first()
     if school is None:
         district = District.objects.create(name="Bench B5", code="bench-b5")
@@ -74,6 +74,12 @@ def b5_lists(calls: int = 20) -> Figure:
         Case.objects.bulk_create(Case(student=s, source="screening", suggested_tier=2) for s in students)
         counselor = User.objects.create(username="bench-b5-counselor")
         Membership.objects.create(user=counselor, role=Role.COUNSELOR, school=school, employment=Employment.FULL_TIME)
+    return school
+
+
+def b5_lists(calls: int = 20) -> Figure:
+    """B5: the API's crisis-register list of 1,000 rows, against .values() + json.dumps of the same rows."""
+    school = b5_setup()
     counselor = User.objects.get(username="bench-b5-counselor")
     client = _client(counselor)
     url = reverse("case-list") + "?page_size=1000"

@@ -20,6 +20,12 @@ def p95(fn: Callable[[], object], calls: int) -> float:
     return times[max(0, round(0.95 * len(times)) - 1)]
 
 
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile of measured samples (nearest rank, as p95() ranks its timings)."""
+    ordered = sorted(samples)
+    return ordered[max(0, round(q / 100 * len(ordered)) - 1)]
+
+
 @dataclass
 class Figure:
     id: str

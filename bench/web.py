@@ -49,6 +49,7 @@ def _database_url() -> str:
 class Server:
     host: str
     port: int
+    pid: int = 0  # gunicorn's master: its workers are its children
 
     @property
     def base(self) -> str:
@@ -84,7 +85,7 @@ def gunicorn(workers: int = WORKERS) -> Iterator[Server]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start:\n" + Path(log.name).read_text()[-3000:])
             time.sleep(0.3)
-        yield Server("127.0.0.1", port)
+        yield Server("127.0.0.1", port, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -92,6 +93,27 @@ def gunicorn(workers: int = WORKERS) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
         Path(log.name).unlink(missing_ok=True)
+
+
+def tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children (gunicorn's or Celery's workers), in MiB."""
+    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(int(p.name)) == pid]
+    return sum(_rss_kib(p) for p in [pid, *children]) / 1024
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
 
 
 # --- wrk ---------------------------------------------------------------------------------------------------

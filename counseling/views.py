@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from counseling import calendar, selectors, services
 from counseling.forms import (
@@ -110,6 +110,7 @@ def _counselors(school: School) -> QuerySet[User]:
 
 @login_required
 @never_cache
+@require_safe
 def schedule(request: AuthedRequest) -> HttpResponse:
     school = _school(request)
     try:
@@ -300,6 +301,7 @@ def booking_move(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "counseling/move.html", {"booking": booking, "slots": free[:60]})
 
 
+@require_safe
 def booking_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """A booking as an .ics file: for whoever may see the booking (signed in), or the student of the session."""
     student = _code_student(request)
@@ -313,6 +315,7 @@ def booking_ics(request: HttpRequest, pk: int) -> HttpResponse:
     return calendar.ics_response([booking], filename=f"booking-{booking.pk}.ics")
 
 
+@require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """A counselor's private calendar feed (signed URL): their school's sessions, without students' names."""
     user = calendar.user_for_feed(token)
@@ -326,6 +329,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def parent_home(request: AuthedRequest) -> HttpResponse:
     children = list(selectors.parent_children(request.user))
     access.require(bool(children))
@@ -502,6 +506,7 @@ def _may_read_notes(user: User, record: SessionRecord) -> bool:
 
 @login_required
 @never_cache
+@require_safe
 def record(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _record(request, pk)
     own = _may_read_notes(request.user, item)
@@ -597,6 +602,7 @@ def mailbox_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def mailbox(request: AuthedRequest) -> HttpResponse:
     access.require(access.is_school_staff(request.user))
     rows = list(selectors.mailbox_for(request.user)[:200])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from crisis import selectors, services
 from crisis.forms import (
@@ -45,6 +45,7 @@ def _case(request: AuthedRequest, pk: int, *, manage: bool = True) -> Case:
 
 @login_required
 @never_cache
+@require_safe
 def ledger(request: AuthedRequest) -> HttpResponse:
     access.require(access.is_school_staff(request.user))
     return render(
@@ -56,6 +57,7 @@ def ledger(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     case = _case(request, pk, manage=False)
     timeline = selectors.case_timeline(case)
@@ -215,6 +217,7 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def incidents(request: AuthedRequest) -> HttpResponse:
     """Incidents and major cases reported to the district (officials), or by the school (its staff)."""
     access.require(access.sees_district_reports(request.user))
@@ -242,6 +245,9 @@ def case_refer_out(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def referral_outcome(request: AuthedRequest, pk: int, referral_pk: int) -> HttpResponse:
+    # Another case's referral is "not found" whatever the form holds, as for notices (notice_contact).
+    access.get_or_404(_case(request, pk).outside_referrals.all(), pk=referral_pk)
+
     def record(case: Case, data: dict) -> None:  # type: ignore[type-arg]
         referral = access.get_or_404(case.outside_referrals.all(), pk=referral_pk)
         services.outside_referral_outcome(referral=referral, by=request.user, **data)
@@ -284,6 +290,7 @@ def grant_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def assignments(request: AuthedRequest) -> HttpResponse:
     """A district responder's cases, while their access lasts."""
     access.require(bool(access.roles_of(request.user).responder_district_ids))
@@ -333,6 +340,7 @@ def preparedness(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def plan_download(request: AuthedRequest, pk: int) -> FileResponse:
     access.require(access.sees_district_reports(request.user))
     visible = access.scope_schools(School.objects.all(), request.user).values("pk")
@@ -342,6 +350,7 @@ def plan_download(request: AuthedRequest, pk: int) -> FileResponse:
 
 @login_required
 @never_cache
+@require_safe
 def ledger_export(request: AuthedRequest) -> HttpResponse:
     """The school's own ledger as XLSX: open cases with tier, status, owner and follow-up dates (no notes)."""
     access.require(access.is_school_staff(request.user))

@@ -3,19 +3,17 @@ charts drawn on the server, exports, a breakdown down to the school and no furth
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from dashboards import selectors, services
 from portal import access, audit
-from portal.exports import xlsx_response
+from portal.exports import csv_response, xlsx_response
 from portal.models import District
 from portal.models.org import SchoolKind
 from portal.views import AuthedRequest
@@ -40,6 +38,7 @@ def _audit(request: AuthedRequest, what: str, filters: dict[str, object]) -> Non
 
 @login_required
 @never_cache
+@require_safe
 def dashboard(request: AuthedRequest) -> HttpResponse:
     access.require(selectors.visible_schools(request.user).exists())
     filters = _filters(request)
@@ -83,18 +82,13 @@ def _export(board: selectors.Dashboard, fmt: str) -> HttpResponse:
                      rollup.full_time if rollup else 0, rollup.part_time if rollup else 0,
                      str(r.bookings), str(r.no_shows)])  # fmt: skip
     if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="dashboard.csv"'
-        response.write("\ufeff")  # Excel on Chinese Windows reads UTF-8 only with the BOM
-        writer = csv.writer(response)
-        writer.writerow(header)
-        writer.writerows(rows)
-        return response
+        return csv_response("dashboard.csv", header, rows)
     return xlsx_response("dashboard.xlsx", _("Dashboard"), header, rows)
 
 
 @login_required
 @never_cache
+@require_safe
 def school(request: AuthedRequest, pk: int) -> HttpResponse:
     """One school's screening per grade: the breakdown stops here (no child is ever listed)."""
     filters = _filters(request)

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema
@@ -143,6 +143,7 @@ def recovery_codes_new(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def account(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
@@ -153,7 +154,8 @@ def account(request: AuthedRequest) -> HttpResponse:
 
 
 class TokenRequestSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    username = serializers.CharField()
+    # As long as a username can be: a longer one failed in django-axes' 255-character log of attempts (a 500).
+    username = serializers.CharField(max_length=150)
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     otp = serializers.CharField(required=False, allow_blank=True, help_text="Staff: a code from the authenticator.")
 

@@ -83,7 +83,9 @@ def notification_send(
             ]
         )  # fmt: skip
         ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
-        transaction.on_commit(lambda: _enqueue(ids))
+        # robust: the rows are committed by then, so a broker that is down must not turn the caller's
+        # committed change into an error (nor skip its other on-commit work); the sweeper queues them later.
+        transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return notification
 
 
@@ -120,7 +122,9 @@ def delivery_attempt(*, delivery_id: int) -> Outcome:
     """Claim one delivery, send it outside any transaction, record the result."""
     now = timezone.now()
     claim = uuid.uuid4().hex
-    open_ = Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.SENDING, claimed_at__lt=_stale(now))
+    open_ = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, claimed_at__lt=_stale(now)
+    )
     claimed = Delivery.objects.filter(open_, pk=delivery_id, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS).update(
         status=DeliveryStatus.SENDING, claimed_at=now, claim=claim, attempts=F("attempts") + 1
     )
@@ -200,13 +204,30 @@ def sweep() -> int:
         status=DeliveryStatus.FAILED, last_error=f"gave up after {settings.OUTBOX_MAX_ATTEMPTS} attempts"
     )
     abandoned.update(status=DeliveryStatus.PENDING, next_attempt_at=now, enqueued_at=None, claim="")
-    due = Delivery.objects.filter(
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace),
-        status=DeliveryStatus.PENDING,
-        next_attempt_at__lte=now,
-    )
+    # Pending past the grace: its task was lost (a crash right after commit, a broker restarted empty) or it
+    # is still waiting behind a backlog. While tasks wait in the queue, queueing the backlog again would only
+    # lengthen it (by a batch per sweep, and without end while no worker runs): the lost wait until it drains.
+    lost = Q(enqueued_at__isnull=True)
+    if not _tasks_waiting():
+        lost |= Q(enqueued_at__lt=now - grace)
+    due = Delivery.objects.filter(lost, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     ids = list(due.values_list("pk", flat=True)[: settings.OUTBOX_SWEEP_BATCH])
     if ids:
         Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
         _enqueue(ids)
     return len(ids)
+
+
+def _tasks_waiting() -> int:
+    """How many tasks wait in the delivery queue; 0 when it cannot tell (no broker, or one that lost the queue)."""
+    from portal.celery import app
+
+    if app.conf.task_always_eager:
+        return 0
+    queue = settings.CELERY_TASK_ROUTES["portal.tasks.delivery_send"]["queue"]
+    try:
+        with app.connection_or_acquire() as conn:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception as exc:  # noqa: BLE001 - err towards queueing again: a spare task is harmless, a lost one not
+        logger.warning("outbox sweep: cannot tell how many tasks wait in %r: %s", queue, _describe(exc))
+        return 0

@@ -1,7 +1,9 @@
-"""Middleware that keeps sessions honest: the second-factor gate and idle/absolute timeouts."""
+"""Middleware that keeps sessions honest: the second-factor gate and idle/absolute timeouts (sessions and
+API tokens)."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import time
 from collections.abc import Callable
@@ -18,7 +20,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import AuthenticationFailed
 
+from portal.api_permissions import ExpiringTokenAuthentication
 from portal.models import Membership
 from portal.second_factor import needs_second_factor
 
@@ -53,15 +57,19 @@ def client_ip(request: HttpRequest) -> str:
 
 
 class NoStoreMiddleware:
-    """Nothing a signed-in person sees, and nothing from the API, is kept by a browser or proxy cache."""
+    """No response of ours is kept by a browser or proxy cache (OWASP ASVS 5.0 14.3.2).
+
+    Every response, not only a signed-in person's: the pages reached without an account carry personal
+    data too (a guardian's acknowledgement link, a child's screening answers, the counselor's .ics feed,
+    a booking made with a code). Static files never get here: whitenoise answers them first.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith("/api/") or request.user.is_authenticated:
-            add_never_cache_headers(response)
+        add_never_cache_headers(response)
         return response
 
 
@@ -161,3 +169,25 @@ class SessionTimeoutMiddleware:
                 session[LAST_SEEN] = now
                 session.setdefault(LOGIN_AT, login_at)
         return self.get_response(request)
+
+
+class IdleTokenAuthentication(ExpiringTokenAuthentication):
+    """API tokens end API_TOKEN_HOURS after issue (the parent class) and, like sessions, after
+    API_TOKEN_IDLE_SECONDS unused.
+
+    The last use lives in the shared cache (Redis in production), written at most once a minute. A missing
+    entry (never used, or evicted) counts from the token's issue: the error is always towards ending it.
+    """
+
+    def authenticate_credentials(self, key):  # type: ignore[no-untyped-def]
+        user, token = super().authenticate_credentials(key)
+        now = time.time()
+        seen_key = f"token-seen:{hashlib.sha256(token.key.encode()).hexdigest()}"  # not the secret itself
+        last_seen = cache.get(seen_key) or token.created.timestamp()
+        if now - last_seen > settings.API_TOKEN_IDLE_SECONDS:
+            token.delete()
+            cache.delete(seen_key)
+            raise AuthenticationFailed(_("This API token has not been used for too long. Ask for a new one."))
+        if now - last_seen >= 60:
+            cache.set(seen_key, now, timeout=settings.API_TOKEN_HOURS * 3600)
+        return user, token

@@ -68,12 +68,13 @@ MIDDLEWARE = [
     "portal.audit.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Right after the static files: every other response, whoever asks, is marked no-store.
+    "portal.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.security.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -239,7 +240,7 @@ CELERY_TIMEZONE = TIME_ZONE
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated call then gets 401 with a WWW-Authenticate header, not 403.
-        "portal.api_permissions.ExpiringTokenAuthentication",
+        "portal.security.IdleTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Default deny: every API view names the permission it relies on.
@@ -344,6 +345,8 @@ SCREENING_CODE_TRIES: int = env.int("SCREENING_CODE_TRIES", default=20)
 ENROLMENT_CODE_HOURS: int = env.int("ENROLMENT_CODE_HOURS", default=72)
 # API tokens expire; a new one needs the password (and the second factor) again.
 API_TOKEN_HOURS: int = env.int("API_TOKEN_HOURS", default=12)
+# ...and, like a session, end after this long unused (portal.security.IdleTokenAuthentication).
+API_TOKEN_IDLE_SECONDS: int = env.int("API_TOKEN_IDLE_SECONDS", default=SESSION_IDLE_SECONDS)
 
 # The demo's staff share one pre-enrolled authenticator secret (README). Refused in production.
 DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test secret, hex

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from portal import access, audit, selectors, services
 from portal.forms import RosterUploadForm, StudentSearchForm, TransferForm
@@ -31,6 +31,7 @@ class AuthedRequest(HttpRequest):
 
 
 @login_required
+@require_safe
 def home(request: AuthedRequest) -> HttpResponse:
     kind = access.home_kind(request.user)
     if kind == "responder":  # a crisis responder's work is the cases they are assigned to
@@ -56,6 +57,7 @@ def _may_list_students(request: AuthedRequest) -> bool:
 
 @login_required
 @never_cache
+@require_safe
 def student_list(request: AuthedRequest) -> HttpResponse:
     access.require(_may_list_students(request))
     form = StudentSearchForm(request.GET or None)
@@ -69,6 +71,7 @@ def student_list(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     student = access.get_or_404(selectors.students_for_list(request.user), pk=pk)
     guardians = selectors.guardians_of(request.user, student)
@@ -116,6 +119,7 @@ TRANSFER_ERRORS = {
 
 @login_required
 @never_cache
+@require_safe
 def student_access_log(request: AuthedRequest, pk: int) -> HttpResponse:
     student = access.get_or_404(selectors.students_for_list(request.user), pk=pk)
     access.require(access.can_read_access_log(request.user, student))
@@ -199,6 +203,7 @@ def roster_template(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def inbox(request: AuthedRequest) -> HttpResponse:
     messages_ = access.scope_inbox(InboxMessage.objects.all(), request.user).defer("body")
     page = Paginator(messages_, 30).get_page(request.GET.get("page"))
@@ -207,6 +212,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def inbox_message(request: AuthedRequest, pk: int) -> HttpResponse:
     message = access.get_or_404(access.scope_inbox(InboxMessage.objects.all(), request.user), pk=pk)
     services.inbox_message_read(message=message)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -462,7 +463,7 @@ def response_submit(
         audit.append(events)
         if any(_hits_critical(definition, int(item), value) for item, value in given.items()):
             transaction.on_commit(lambda: _triage_urgent_enqueue(response.pk))
-        transaction.on_commit(_score_enqueue)
+        transaction.on_commit(_score_enqueue, robust=True)
     return completed
 
 
@@ -477,13 +478,25 @@ def _submit(response: Response, now: dt.datetime) -> None:
     response.submitted_at = now
     response.save(update_fields=["status", "submitted_at"])
     audit.append(audit.entries_for(Response, [response.pk], verb="submit"))
-    transaction.on_commit(_score_enqueue)
+    transaction.on_commit(_score_enqueue, robust=True)
+
+
+SCORE_KICK_SECONDS = 1  # at most one scoring task per second, whatever the rate of submissions
 
 
 def _score_enqueue() -> None:
+    """Ask the bulk workers to score what is submitted. A scoring task drains every submitted row in
+    batches, so one task a second covers any number of submissions: the first submission of each second
+    queues one that runs after the second is over (and sees every row committed in it); the rest queue
+    nothing. Publishing a task per submission cost more than the submission itself (B1). Critical answers
+    never wait for this: they have their own task (triage_urgent). Callers register it robust: with the
+    broker down, the committed submission stands and beat's sweep scores it."""
     from screening.tasks import score_pending
 
-    score_pending.delay()
+    if score_pending.app.conf.task_always_eager:  # the demo and unit tests: score at once
+        score_pending.delay()
+    elif cache.add("screening:score-kick", 1, timeout=SCORE_KICK_SECONDS):
+        score_pending.apply_async(countdown=SCORE_KICK_SECONDS + 1)
 
 
 def _triage_urgent_enqueue(response_id: int) -> None:
@@ -532,14 +545,21 @@ def score_batch(limit: int = 500) -> int:
     students. Several workers can run it at once: each claims different rows (SKIP LOCKED)."""
     now = timezone.now()
     with audit.atomic():
-        responses = list(
-            Response.objects.select_for_update(skip_locked=True, of=("self",))
+        # Claim by id alone (the partial index on submitted rows), then load: the joined claim made the
+        # planner walk the whole table, half a second a call even with nothing to score (B2).
+        claimed = list(
+            Response.objects.select_for_update(skip_locked=True)
             .filter(status=ResponseStatus.SUBMITTED)
-            .select_related("instrument", "participation__campaign")
-            .order_by("id")[:limit]
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
         )
-        if not responses:
+        if not claimed:
             return 0
+        responses = list(
+            Response.objects.filter(pk__in=claimed)
+            .select_related("instrument", "participation__campaign")
+            .order_by("id")
+        )
         # A definition fix re-scored in a campaign applies to what is submitted there afterwards too.
         fixes = _rescore_targets({r.participation.campaign_id for r in responses})
         definitions: dict[int, Definition] = {}
@@ -601,6 +621,7 @@ def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
         for p in Participation.objects.select_for_update(of=("self",))
         .filter(pk__in=participation_ids)
         .select_related("student__school", "campaign")
+        .defer("code")  # encrypted, and triage never shows it: not decrypted for every row
         .order_by("pk")
     }
     scored = (
@@ -759,7 +780,7 @@ def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: byte
                 Participation.objects.filter(pk=participation.pk, completed_at__isnull=True).update(completed_at=now)
         audit.append(audit.entries_for(Response, [r.pk for r in Response.objects.filter(
             participation_id__in=ids, source=ResponseSource.PAPER, submitted_at=now)], verb="import"))  # fmt: skip
-        transaction.on_commit(_score_enqueue)
+        transaction.on_commit(_score_enqueue, robust=True)
     return PaperResult([], len(plan))
 
 
@@ -929,6 +950,6 @@ def campaigns_close_due() -> int:
             ).exclude(answers={})
             unfinished.update(status=ResponseStatus.SUBMITTED, submitted_at=timezone.now())
             audit.append([audit.Entry("campaign.close", "screening.campaign", campaign.pk)])
-            transaction.on_commit(_score_enqueue)
+            transaction.on_commit(_score_enqueue, robust=True)
             closed += 1
     return closed

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import access, audit
 from portal.models import District, Role, Student, User
@@ -141,6 +141,7 @@ def _ask(request: HttpRequest, participation: Participation, informant: str, *, 
 
 
 @never_cache
+@require_safe
 def done(request: HttpRequest) -> HttpResponse:
     """The last page, always: where to get help. Never a score."""
     participation = (
@@ -182,6 +183,7 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def campaigns(request: AuthedRequest) -> HttpResponse:
     roles = access.roles_of(request.user)
     access.require(roles.is_official or bool(roles.staff_school_ids))
@@ -234,6 +236,7 @@ def campaign_new(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def campaign(request: AuthedRequest, pk: int) -> HttpResponse:
     item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
     is_official = access.can_run_campaigns(request.user, item.district_id)
@@ -291,6 +294,7 @@ def remind(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def codes(request: AuthedRequest, pk: int, classroom_pk: int) -> HttpResponse:
     """A class's printable sheet of codes. Codes are keys to children's forms: each print is audited."""
     item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
@@ -326,6 +330,7 @@ def paper_import(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def student_file(request: AuthedRequest, pk: int) -> HttpResponse:
     """The student's psychological file (心理档案): screenings over the years, next to their cases."""
     student = access.get_or_404(access.scope_clinical(Student.objects.all(), request.user, student_path=""), pk=pk)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from portal import access
 from portal.exports import xlsx_response
@@ -113,6 +113,7 @@ def certificates_issue(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def session(request: AuthedRequest, pk: int) -> HttpResponse:
     """The sign-in sheet: printed, or ticked on a tablet on the day."""
     item = access.get_or_404(TrainingSession.objects.filter(programme__in=_programmes(request)), pk=pk)
@@ -165,6 +166,7 @@ def enrolment_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def certificate_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
     mine = Certificate.objects.filter(user=request.user)
     district = Certificate.objects.filter(programme__in=_programmes(request))
@@ -175,6 +177,7 @@ def certificate_pdf(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
+@require_safe
 def verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public: anyone holding a certificate's code sees its name, programme, hours and date; nothing else."""
     item = Certificate.objects.filter(code=code.upper().strip()).select_related("user", "programme").first()
@@ -183,6 +186,7 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def staffing(request: AuthedRequest) -> HttpResponse:
     schools = access.staffing_schools(request.user)
     access.require(schools.exists())
@@ -320,6 +324,7 @@ def parent_signup(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def parent_watch(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """Count a view, then go to the episode (its link, or the video file)."""
     episode = access.get_or_404(ParentEpisode.objects.filter(district_id__in=_episode_districts(request)), pk=pk)
@@ -352,6 +357,7 @@ def episode_views(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @never_cache
+@require_safe
 def hours(request: AuthedRequest) -> HttpResponse:
     """Officials: each teacher's credited hours this year (or ?year=) by kind of training; XLSX too."""
     district = access.official_district(request.user)

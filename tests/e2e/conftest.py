@@ -5,6 +5,7 @@ Outside CI a missing /usr/bin/chromium skips these tests; under CI=true it fails
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,41 @@ def desktop(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+# axe-core from npm (package.json pins it; `npm ci`, which `make test` runs, puts it in node_modules).
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail("axe-core is not installed: run `npm ci` at the repository root (make test does)")
+        pytest.skip("needs axe-core from npm (npm ci)")
+    return AXE
+
+
+@pytest.fixture
+def axe(axe_script):
+    """Check the page in front of the user with axe-core; fail on any serious or critical violation.
+
+    The script is evaluated through the DevTools protocol rather than added as a <script> tag: the site's
+    Content Security Policy refuses inline scripts, and turning the policy off would check another page.
+    """
+    source = axe_script.read_text(encoding="utf-8")
+
+    def check(page) -> None:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(source)
+        results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+        report = [
+            f"{v['impact']} {v['id']}: {v['help']} ({v['helpUrl']})\n"
+            + "\n".join(f"    {' '.join(map(str, node['target']))}: {node['failureSummary']}" for node in v["nodes"])
+            for v in blocking
+        ]
+        assert not blocking, f"axe-core on {page.url}:\n" + "\n".join(report)
+
+    return check

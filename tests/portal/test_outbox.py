@@ -76,6 +76,15 @@ def test_a_delivery_run_twice_sends_once(recipient):
     assert len(mail.outbox) == 1
 
 
+def test_a_delivery_waiting_out_its_backoff_is_not_sent_early_by_a_spare_task(recipient):
+    later = timezone.now() + dt.timedelta(seconds=30)
+    delivery = factories.DeliveryFactory(notification__user=recipient, channel="email", address="a@example.com",
+                                         next_attempt_at=later)  # fmt: skip
+    assert notifications.delivery_attempt(delivery_id=delivery.pk).sent is False
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, mail.outbox) == ("pending", 0, [])
+
+
 def test_the_same_cause_notifies_once(recipient):
     assert _send(recipient, dedupe_key="cause:1") is not None
     assert _send(recipient, dedupe_key="cause:1") is None

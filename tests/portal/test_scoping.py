@@ -163,3 +163,141 @@ def test_an_official_who_is_also_a_parent_sees_their_own_child(world, login):
     assert client.get(reverse("student_list")).status_code == 200
     assert client.get(reverse("student_detail", args=[world.student_w.pk])).status_code == 200
     assert client.get(reverse("student_detail", args=[world.student_x.pk])).status_code == 404
+
+
+# --- lists, exports and calendar feeds: parsed, every row checked against the persona's own ------------------
+# Planted: a case, an incident, a booking and a confide-box message at schools A, B and C; the names of the
+# students (and schools) of other schools and districts must not appear in any row.
+STUDENTS = {"Xiao X", "Xiao W", "Xiao Y", "Xiao Z"}
+SCHOOLS = {"School A", "School B", "School C"}
+
+
+@pytest.fixture
+def planted(world):
+    from crisis.models import Case
+    from tests.portal import test_access_matrix as matrix
+
+    Case.objects.create(student=world.student_w, source="teacher", suggested_tier=1)
+    matrix.case_z(world)
+    world.incident_x  # noqa: B018 - creates it
+    matrix.incident_y(world)
+    matrix.incident_z(world)
+    world.booking_x  # noqa: B018
+    matrix.booking_y(world)
+    matrix.booking_z(world)
+    world.mailbox_a  # noqa: B018
+    matrix.mailbox_b(world)
+    matrix.mailbox_c(world)
+    return world
+
+
+def _html_rows(response) -> list[str]:  # type: ignore[no-untyped-def]
+    from html.parser import HTMLParser
+
+    class Rows(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[str] = []
+            self.depth = 0
+
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            if tag in ("tr", "li"):
+                self.rows.append("")
+                self.depth += 1
+
+        def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+            if tag in ("tr", "li"):
+                self.depth -= 1
+
+        def handle_data(self, data):  # type: ignore[no-untyped-def]
+            if self.depth:
+                self.rows[-1] += data
+
+    parser = Rows()
+    parser.feed(response.content.decode())
+    return parser.rows
+
+
+def _xlsx_rows(response) -> list[str]:  # type: ignore[no-untyped-def]
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    return [
+        " ".join(str(c) for c in row if c is not None) for sheet in book for row in sheet.iter_rows(values_only=True)
+    ]
+
+
+def _ics_rows(response) -> list[str]:  # type: ignore[no-untyped-def]
+    from icalendar import Calendar
+
+    calendar = Calendar.from_ical(response.content)
+    return [
+        " ".join(str(e.get(k, "")) for k in ("SUMMARY", "DESCRIPTION", "LOCATION")) for e in calendar.walk("VEVENT")
+    ]
+
+
+def _json_rows(response) -> list[str]:  # type: ignore[no-untyped-def]
+    body = response.json()
+    rows = body["results"] if isinstance(body, dict) and "results" in body else body.get("schools", [])
+    return [str(row) for row in rows]
+
+
+def _csv_rows(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return response.content.decode("utf-8-sig").splitlines()[1:]
+
+
+# route, query, parser, {persona: names that may appear (and at least one must)}, the marker set checked
+LISTINGS = [
+    ("case-list", {}, _json_rows, {"leader_a": {"Xiao X", "Xiao W"}, "counselor_a": {"Xiao X", "Xiao W"},
+                                   "counselor_b": {"Xiao Y"}}, STUDENTS),
+    ("crisis:ledger", {}, _html_rows, {"leader_a": {"Xiao X", "Xiao W"}, "counselor_a": {"Xiao X", "Xiao W"},
+                                       "counselor_b": {"Xiao Y"}}, STUDENTS),
+    ("crisis:ledger_export", {}, _xlsx_rows, {"leader_a": {"Xiao X", "Xiao W"}, "counselor_a": {"Xiao X", "Xiao W"},
+                                              "counselor_b": {"Xiao Y"}}, STUDENTS),
+    ("incident-list", {}, _json_rows, {"official_a": {"Xiao X", "Xiao Y"}, "official_b": {"Xiao Z"},
+                                       "counselor_a": {"Xiao X"}, "counselor_b": {"Xiao Y"}}, STUDENTS),
+    ("crisis:incidents", {}, _html_rows, {"official_a": {"Xiao X", "Xiao Y"}, "official_b": {"Xiao Z"},
+                                          "counselor_a": {"Xiao X"}, "counselor_b": {"Xiao Y"}}, STUDENTS),
+    ("counseling:parent_home", {}, _html_rows, {"parent_x": {"Xiao X"}, "parent_y": {"Xiao Y"}}, STUDENTS),
+    ("counseling:mailbox", {}, _html_rows, {"counselor_a": {"最近和同学关系不好"}, "counselor_b": {"school B message"}},
+     {"最近和同学关系不好", "school B message", "school C message"}),
+    ("dashboards:dashboard", {}, _html_rows, {"official_a": {"School A", "School B"}, "official_b": {"School C"},
+                                              "counselor_b": {"School B"}}, SCHOOLS),
+    ("dashboards:dashboard", {"format": "xlsx"}, _xlsx_rows, {"official_a": {"School A", "School B"},
+                                                              "official_b": {"School C"}}, SCHOOLS),
+    ("dashboards:dashboard", {"format": "csv"}, _csv_rows, {"official_a": {"School A", "School B"},
+                                                            "official_b": {"School C"}}, SCHOOLS),
+    ("api-dashboard", {}, _json_rows, {"official_a": {"School A", "School B"}, "official_b": {"School C"},
+                                       "counselor_a": {"School A"}}, SCHOOLS),
+    ("training:staffing", {"format": "xlsx"}, _xlsx_rows, {"official_a": {"School A", "School B"},
+                                                           "official_b": {"School C"}, "counselor_b": {"School B"}},
+     SCHOOLS),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("listing", LISTINGS, ids=[f"{x[0]}{x[1].get('format', '')}" for x in LISTINGS])
+def test_lists_and_exports_hold_no_foreign_row(planted, login, listing):
+    route, query, parse, seen, markers = listing
+    for persona, own in seen.items():
+        response = login(planted.users[persona]).get(reverse(route), query)
+        assert response.status_code == 200, persona
+        rows = parse(response)
+        found = {marker for row in rows for marker in markers if marker in row}
+        assert found == own, persona
+
+
+def test_calendar_feeds_hold_only_the_counselors_own_bookings(planted, client, login):
+    from counseling.calendar import feed_path
+    from tests.portal import test_access_matrix as matrix
+
+    # Events name no child, only the place: each counselor's feed holds their own school's booking alone.
+    for user, own in ((planted.users["counselor_a"], "School A"), (planted.users["counselor_b"], "School B"),
+                      (matrix.counselor_c(planted), "School C")):  # fmt: skip
+        rows = _ics_rows(client.get(feed_path(user)))
+        assert len(rows) == 1, user.username
+        assert {name for row in rows for name in SCHOOLS | STUDENTS if name in row} == {own}, user.username
+    staff = login(planted.users["counselor_a"])
+    ics = _ics_rows(staff.get(reverse("counseling:booking_ics", args=[planted.booking_x.pk])))
+    assert len(ics) == 1 and "Xiao Y" not in ics[0] and "Xiao Z" not in ics[0]

@@ -58,6 +58,13 @@ def main(argv: list[str]) -> int:
         "Measured by `make bench`: every figure is a ratio against a baseline measured in the same run on the "
         "same machine; the median of the rounds, with min and max. Details of each figure (how it is measured, "
         "per-round values) are in its note; the method is in bench/.", "",
+        "- The web tier runs as in production: gunicorn (3 sync workers, as docker-compose.yml), PRODUCTION=1 "
+        "settings behind the TLS proxy header, PostgreSQL and Redis; Celery workers one per queue (prefork, "
+        "concurrency 2). B1 and B3 divide by a plain Django hello-world view served by the same gunicorn.",
+        "- Load tools: wrk (Debian's package: C, one thread, epoll) for sustained load, because at these rates "
+        "it takes a few percent of one core, where a Python load generator would take one of the server's two; "
+        "for B3's race a small asyncio client that opens all 300 connections at once and sends each request "
+        "exactly once (wrk repeats requests for a duration).", "",
         "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), "",
         "| id | figure | median | min | max | project (median) | baseline (median) | target | floor | note |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import time
 from collections import defaultdict
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -157,7 +159,21 @@ def refresh(district: District, year: SchoolYear | None = None) -> int:
                                          update_fields=fields)  # fmt: skip
         ScreeningCell.objects.filter(school_year=year, school_id__in=ids).delete()
         ScreeningCell.objects.bulk_create(cells, batch_size=1000)
+    new_generation()
     return len(rollups)
+
+
+GENERATION_KEY = "dashboards:generation"
+
+
+def generation() -> int:
+    """Which refresh the rollups come from: rendered dashboards are cached under it, so a refresh (every ten
+    minutes) retires them all at once, and a flushed cache starts a new one."""
+    return int(cache.get_or_set(GENERATION_KEY, time.time_ns(), timeout=None) or 0)
+
+
+def new_generation() -> None:
+    cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
 def _screening_cells(district: District, year: SchoolYear, ids: list[int]) -> list[ScreeningCell]:

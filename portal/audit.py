@@ -68,10 +68,28 @@ class RequestIdMiddleware:
         token = _request.set(request)
         try:
             response = self.get_response(request)
+            if response.status_code in REFUSED:
+                record_refusal(request, response.status_code)
         finally:
             _request.reset(token)
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
         return response
+
+
+# Refused: not signed in (API), forbidden, out of scope or absent (404 on a route that exists), a method the
+# route does not take, throttled. A 404 for an address that is no route at all is noise, not a refusal.
+REFUSED = frozenset({401, 403, 404, 405, 429})
+
+
+def record_refusal(request: HttpRequest, status: int) -> None:
+    """One event per refused request: who, which route, which ids; never the path (it may hold a token)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None and status == 404:
+        return
+    route = match.view_name if match else ""
+    ids = sorted(int(v) for v in (match.kwargs.values() if match else ()) if str(v).isdigit() and len(str(v)) < 19)
+    append([Entry("request.refused", "request", status,
+                  detail={"status": status, "method": request.method, "route": route, "ids": ids})])  # fmt: skip
 
 
 @contextlib.contextmanager

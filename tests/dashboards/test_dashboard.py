@@ -136,3 +136,19 @@ def test_the_generator_makes_a_district_the_dashboard_reads(db, capsys):
 def test_the_terms_report_is_a_pdf(world, screened, login):
     response = login(world.users["official_a"]).get(reverse("dashboards:dashboard"), {"format": "pdf"})
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+
+
+def test_the_api_answers_from_its_cache_until_the_next_refresh(world, screened, login, django_assert_max_num_queries):
+    official = login(world.users["official_a"])
+    first = official.get(reverse("api-dashboard")).json()
+    # School A's results are withdrawn: the dashboard shows the rollups, so nothing changes until a refresh...
+    Participation.objects.filter(campaign=screened, student__school=world.school_a).update(completed_at=None)
+    with django_assert_max_num_queries(12):  # session, user, device, roles, visible schools, the audit event
+        assert official.get(reverse("api-dashboard")).json() == first
+    assert AuditEvent.objects.filter(action="dashboard.view").count() == 2  # every read audited, cached or not
+    services.refresh(world.district_a)
+    assert official.get(reverse("api-dashboard")).json()["tiers"] != first["tiers"]
+    # Another district's official never gets the first district's cached answer, nor does a filter share it.
+    assert login(world.users["official_b"]).get(reverse("api-dashboard")).json()["schools"][0]["name"] == "School C"
+    unfiltered = official.get(reverse("api-dashboard")).json()
+    assert official.get(reverse("api-dashboard"), {"kind": "nine_year"}).json()["schools"] != unfiltered["schools"]

@@ -65,9 +65,12 @@ def test_the_access_log_shows_the_lists_a_student_appeared_in(world, login):
     assert not selectors.access_log(world.student_y).exists()
 
 
-def test_refused_reads_write_no_event(world, login):
-    login(world.users["counselor_b"]).get(reverse("student_detail", args=[world.student_x.pk]))
-    assert not AuditEvent.objects.exists()
+def test_a_refused_read_writes_one_refusal_event_and_no_view(world, login):
+    response = login(world.users["counselor_b"]).get(reverse("student_detail", args=[world.student_x.pk]))
+    assert response.status_code == 404
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor_username, event.object_id) == ("request.refused", "counselor_b", "404")
+    assert event.detail == {"status": 404, "method": "GET", "route": "student_detail", "ids": [world.student_x.pk]}
 
 
 def test_bulk_updates_of_audited_tables_are_audited(world):

@@ -66,7 +66,8 @@ class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
 
 class NoticeSerializer(serializers.ModelSerializer[GuardianNotice]):
     to = serializers.SerializerMethodField()
-    acknowledged_via = serializers.ChoiceField(choices=NoticeVia.choices, allow_blank=True, read_only=True)  # "" until
+    # "" until the notice is acknowledged (see CaseSerializer.close_reason).
+    acknowledged_via = serializers.ChoiceField(choices=NoticeVia.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = GuardianNotice

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -313,7 +314,8 @@ def get_or_404(qs: QuerySet[M], **lookup: Any) -> M:
     """Fetch from an already-scoped queryset; absent and forbidden look the same."""
     try:
         return qs.get(**lookup)
-    except qs.model.DoesNotExist as exc:  # type: ignore[attr-defined]
+    # A malformed id ("abc" from an API path) is "not found" too, as in DRF's get_object_or_404, not a 500.
+    except (qs.model.DoesNotExist, TypeError, ValueError, ValidationError) as exc:  # type: ignore[attr-defined]
         raise Http404 from exc
 
 

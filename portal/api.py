@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import django_filters
@@ -244,7 +245,7 @@ class RosterImportViewSet(
         )
         return Response(RosterImportSerializer(roster_import).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=RosterImportSerializer)
+    @extend_schema(request=None, responses={202: RosterImportSerializer})
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, pk: str | None = None) -> Response:
         roster_import = self.get_object()
@@ -287,6 +288,9 @@ def form_schema(form_class: type[forms.Form], name: str) -> type[serializers.Ser
 
 def form_data(form: forms.Form) -> dict[str, Any]:
     """The form's cleaned data, or a 400 with its (translated) errors per field."""
+    if not isinstance(form.data, Mapping):  # a JSON body may be a list, a number or a string: a 400, not a 500
+        message = str(serializers.Serializer.default_error_messages["invalid"])
+        raise serializers.ValidationError({"non_field_errors": [message.format(datatype=type(form.data).__name__)]})
     if not form.is_valid():
         raise serializers.ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
     return form.cleaned_data

@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -132,6 +133,11 @@ def _remember_login_time(sender, request, user, **kwargs):  # type: ignore[no-un
 # Codes typed without an account (screening, booking, mailbox replies): wrong tries are counted per address
 # in the shared cache and refused past SCREENING_CODE_TRIES within the window.
 CODE_TRIES_WINDOW = 15 * 60
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The user name a sign-in attempt is counted under: as typed, cut to the longest a user name can be."""
+    return str((credentials or {}).get("username") or request.POST.get("username", ""))[:150]
 
 
 def code_tries_exhausted(request: HttpRequest, kind: str) -> bool:

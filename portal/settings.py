@@ -328,6 +328,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
+# A user name longer than any account's is cut before django-axes stores the attempt (its column holds 255).
+AXES_USERNAME_CALLABLE = "portal.security.login_username"
 
 # How long a guardian's "please contact the school" link stays valid (crisis notices).
 CRISIS_ACK_HOURS: int = env.int("CRISIS_ACK_HOURS", default=72)

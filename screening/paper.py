@@ -59,21 +59,22 @@ def parse_paper(content: bytes) -> ParsedPaper:
     if file_errors:
         parsed.errors = [_err(0, e["code"]) for e in file_errors]
         return parsed
-    table = [row for row in table if any(cell.strip() for cell in row)]
-    if len(table) < 2:
+    # Number rows as the spreadsheet does before dropping blank ones, so that errors point at the right row.
+    numbered = [(line, row) for line, row in enumerate(table, 1) if any(cell.strip() for cell in row)]
+    if len(numbered) < 2:
         parsed.errors.append(_err(0, "empty"))
         return parsed
-    if len(table) > MAX_ROWS + 1:
+    if len(numbered) > MAX_ROWS + 1:
         parsed.errors.append(_err(0, "too_many_rows", max=MAX_ROWS))
         return parsed
-    header = [cell.strip().lower() for cell in table[0]]
+    header = [cell.strip().lower() for cell in numbered[0][1]]
     items = header[2:]
     if header[:2] not in (["学号", "量表"], ["student_number", "instrument"]) or not all(
         h.isascii() and h.isdecimal() and int(h) == n for n, h in enumerate(items, 1)
     ):
-        parsed.errors.append(_err(1, "header"))
+        parsed.errors.append(_err(numbered[0][0], "header"))
         return parsed
-    for line, cells in enumerate(table[1:], 2):
+    for line, cells in numbered[1:]:
         cells = cells + [""] * (len(header) - len(cells))
         answers = {str(n): cell.strip() for n, cell in enumerate(cells[2 : 2 + len(items)], 1) if cell.strip()}
         parsed.rows.append(PaperRow(line, cells[0].strip(), cells[1].strip().lower(), answers))

@@ -527,3 +527,12 @@ def test_turning_the_second_factor_off_revokes_api_tokens(world, login):
 def test_operators_in_the_admin_need_the_second_factor(world, login, admin_user):
     client = login(admin_user, verified=False)
     assert client.get("/admin/")["Location"].startswith(reverse("otp_verify"))
+
+
+def test_a_user_name_longer_than_any_is_refused_like_a_wrong_password(world, client):
+    """django-axes records every failed attempt; a 10,000-character name must not break that into a 500."""
+    response = client.post(reverse("login"), {"username": "x" * 10_000, "password": "wrong"})
+    assert response.status_code == 200
+    from axes.models import AccessAttempt
+
+    assert [len(a.username) for a in AccessAttempt.objects.all()] == [150]  # counted, cut to the longest name

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from psycopg2.extras import Json, execute_values
 
 from portal.models import AuditEvent
 
@@ -249,7 +250,23 @@ def _write(groups: list[tuple[Actor, dict[str, Any], list[Entry]]]) -> list[Audi
             )
             event.hash = previous = compute_hash(event)
             events.append(event)
-        return AuditEvent.objects.bulk_create(events)
+        if connection.vendor != "postgresql":
+            return AuditEvent.objects.bulk_create(events)
+        # One INSERT ... VALUES with plain parameters: Django's bulk_create spent longer compiling a thousand
+        # rows than PostgreSQL took to write them (scoring writes one event per response, B2).
+        with connection.cursor() as cursor:
+            execute_values(cursor, _INSERT, [
+                (e.created_at, e.actor_id, e.actor_username, e.role, e.action, e.object_type, e.object_id,
+                 e.student_id, e.school_id, e.request_id, Json(e.detail), e.prev_hash, e.hash)
+                for e in events
+            ], page_size=1000)  # fmt: skip
+        return events
+
+
+_INSERT = (
+    "INSERT INTO portal_auditevent (created_at, actor_id, actor_username, role, action, object_type, object_id, "
+    "student_id, school_id, request_id, detail, prev_hash, hash) VALUES %s"
+)
 
 
 def _label(model: type[models.Model]) -> str:

@@ -230,7 +230,12 @@ def language_set(request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             services.user_language_set(user=request.user, language=language)
         response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure(),  # over HTTPS (production) like every other cookie of ours
         )
     return response
 

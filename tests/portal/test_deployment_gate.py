@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -127,6 +128,11 @@ def test_session_and_csrf_cookies_are_secure_httponly_and_samesite(world, client
     home = client.get(reverse("home"), **HTTPS)
     assert home.status_code == 200
     assert_browser_headers(home, "home")
+
+
+def test_the_language_cookie_is_secure_too(client, production):
+    response = client.post(reverse("language_set"), {"language": "en", "next": "/"}, **HTTPS)
+    _assert_cookie(response.cookies[django_settings.LANGUAGE_COOKIE_NAME], "language")
 
 
 def test_no_script_of_ours_reads_the_csrf_cookie(settings):

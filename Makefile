@@ -24,8 +24,8 @@ install-dev: $(VENV)/.installed-dev
 
 # Test-only JavaScript: axe-core for the browser tests' accessibility check, as package-lock.json pins it.
 node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
-	touch $@
+	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the accessibility checks are skipped (CI installs npm; under CI=true they fail)"; fi
 
 # SQLite, inline Celery and console e-mail unless DATABASE_URL / REDIS_URL / EMAIL_URL say otherwise.
 demo: install

@@ -61,3 +61,13 @@ def rounds(figure: Figure, project: Callable[[], float], baseline: Callable[[], 
         figure.baseline.append(b)
         figure.ratios.append(p / b)
     return figure
+
+
+def database_url() -> str:
+    """The bench database as a URL, for the gunicorn and Celery processes the figures start."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    user = db["USER"] or "postgres"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -64,10 +64,6 @@ end
 # Status classes are counted in each thread's script and summed in done() (wrk runs done() apart).
 
 
-def _lua_headers(headers: dict[str, str]) -> str:
-    return "{" + ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items()) + "}"
-
-
 def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
@@ -78,7 +74,7 @@ def main(argv: list[str]) -> int:
     from rest_framework.authtoken.models import Token
 
     from bench import web, web_figures, workers
-    from bench.figures import b5_setup
+    from bench.figures import b5_setup, bench_district
     from portal.models import User
 
     seconds = int(argv[0]) if argv else 1800
@@ -86,9 +82,9 @@ def main(argv: list[str]) -> int:
         print("make soak needs PostgreSQL and Redis, as in CI", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
-    district = web_figures._bench_district()
+    district = bench_district()
     b5_setup()
-    _, parents, _, _ = web_figures._race_school()
+    _, parents, _, _ = web_figures.race_school()
     counselor = User.objects.get(username="bench-b5-counselor")
     official = User.objects.get(username=f"{district.code}-official")
     staff_token = Token.objects.get_or_create(user=counselor)[0].key
@@ -97,7 +93,7 @@ def main(argv: list[str]) -> int:
     rate = 100  # requests/s: about what B1 sustains for submissions alone on these machines
     connections = 18
     # Expected submissions: 10 % of the mix; enough codes that none is sent twice.
-    bodies = web_figures._submission_bodies(int(rate * seconds * 0.12) + 500, random.Random(7))  # noqa: S311
+    bodies = web_figures.submission_bodies(int(rate * seconds * 0.12) + 500, random.Random(7))  # noqa: S311
     https = web.PROXY_HEADERS
     api = {**https, "Authorization": f"Token {staff_token}"}
     dashboard = {**https, "Authorization": f"Token {official_token}"}
@@ -116,7 +112,7 @@ def main(argv: list[str]) -> int:
         {"method": "GET", "path": "/accounts/login/", "headers": https},
     ]  # fmt: skip
     lua_mix = "{" + ", ".join(
-        "{" + f'method = "{m["method"]}", path = "{m["path"]}", headers = {_lua_headers(m["headers"])}'
+        "{" + f'method = "{m["method"]}", path = "{m["path"]}", headers = {web.lua_table(m["headers"])}'
         + (", body = true" if m.get("body") else "") + "}"
         for m in mix
     ) + "}"  # fmt: skip
@@ -128,7 +124,7 @@ def main(argv: list[str]) -> int:
         stop = threading.Event()
 
         def sample() -> None:
-            while not stop.wait(15):
+            while not stop.wait(min(15, max(1, seconds // 10))):  # ten samples at least
                 memory.append((time.monotonic(), web.tree_rss_mib(server.pid),
                                web.tree_rss_mib(alerts.pid) + web.tree_rss_mib(bulk.pid)))  # fmt: skip
 

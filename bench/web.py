@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+
+from bench.measure import database_url
 
 WORKERS = 3  # as docker-compose.yml and the Dockerfile run it
 HELLO = "/bench/hello/"
@@ -38,11 +39,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @dataclass
@@ -64,7 +60,7 @@ def gunicorn(workers: int = WORKERS) -> Iterator[Server]:
     env = {
         **os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PRODUCTION": "true",
         "SECRET_KEY": settings.SECRET_KEY, "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-        "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
+        "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
     }  # fmt: skip
     log = tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -146,6 +142,11 @@ end
 """
 
 
+def lua_table(headers: dict[str, str]) -> str:
+    """Request headers as a Lua table literal, for the wrk scripts."""
+    return "{" + ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items()) + "}"
+
+
 def wrk_available() -> str:
     found = shutil.which("wrk")
     if not found:
@@ -170,10 +171,9 @@ def wrk(server: Server, path: str, *, connections: int, seconds: int, method: st
         headers: dict[str, str] | None = None, bodies: list[str] | None = None) -> Load:  # fmt: skip
     """Sustained load from one wrk thread; with `bodies`, request i sends bodies[i] (each used once)."""
     all_headers = {**PROXY_HEADERS, **(headers or {})}
-    lua_headers = "{" + ", ".join(f'["{k}"] = "{v}"' for k, v in all_headers.items()) + "}"
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as folder:
         script = Path(folder, "load.lua")
-        script.write_text(_WRK_LUA % {"path": path, "method": method, "headers": lua_headers})
+        script.write_text(_WRK_LUA % {"path": path, "method": method, "headers": lua_table(all_headers)})
         args = [wrk_available(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
                 server.base]  # fmt: skip
         if bodies:

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bench import web
+from bench.figures import bench_district
 from bench.measure import Figure
 from counseling.models import ACTIVE, Room, Slot
 from portal import codes
@@ -29,20 +30,10 @@ B3_PARENTS = 300
 B3_SLOTS = 36
 
 
-def _bench_district() -> District:
-    from django.core.management import call_command
-
-    district = District.objects.filter(name="Bench").first()
-    if district is None:
-        call_command("generate_district")
-        district = District.objects.get(name="Bench")
-    return district
-
-
-def _submission_bodies(n: int, rng: random.Random) -> list[str]:
+def submission_bodies(n: int, rng: random.Random) -> list[str]:
     """n students of the bench district, each invited to an open SCARED campaign (41 items, consent given),
     and the JSON body each one's kiosk would send."""
-    district = _bench_district()
+    district = bench_district()
     official = User.objects.get(username=f"{district.code}-official")
     today = timezone.localdate()
     campaign, created = Campaign.objects.get_or_create(
@@ -86,9 +77,9 @@ def b1_submit(rounds: int = 3) -> Figure:
         # Warm up every worker on both paths (imports, connections) before anything is counted.
         web.wrk(server, web.HELLO, connections=B1_CONNECTIONS, seconds=2)
         web.wrk(server, "/api/v1/screening/submissions/", method="POST", connections=B1_CONNECTIONS, seconds=3,
-                headers={"Content-Type": "application/json"}, bodies=_submission_bodies(1500, rng))  # fmt: skip
+                headers={"Content-Type": "application/json"}, bodies=submission_bodies(1500, rng))  # fmt: skip
         for _ in range(rounds):
-            bodies = _submission_bodies(B1_BODIES, rng)
+            bodies = submission_bodies(B1_BODIES, rng)
             hello = web.wrk(server, web.HELLO, connections=B1_CONNECTIONS, seconds=B1_SECONDS)
             load = web.wrk(server, "/api/v1/screening/submissions/", method="POST", connections=B1_CONNECTIONS,
                            seconds=B1_SECONDS, headers={"Content-Type": "application/json"}, bodies=bodies)  # fmt: skip
@@ -106,7 +97,7 @@ def b1_submit(rounds: int = 3) -> Figure:
     return figure
 
 
-def _race_school() -> tuple[School, list[tuple[str, list[int]]], list[Room], User]:
+def race_school() -> tuple[School, list[tuple[str, list[int]]], list[Room], User]:
     """A school with 300 signed-in parents (one child per repeat each) and three counseling rooms."""
     school = School.objects.filter(code="bench-b3").first()
     if school is None:
@@ -152,7 +143,7 @@ def b3_booking(repeats: int = 10) -> Figure:
     """B3: 300 parents, signed in, each send one booking at the same moment for 36 slots (8-9 per slot), 10
     times. Hard gate: every slot booked exactly once in every repeat. Figure: booking p95 / hello-world p95,
     the same 300 connections at once."""
-    school, parents, rooms, counselor = _race_school()
+    school, parents, rooms, counselor = race_school()
     figure = Figure("B3", "booking p95 / hello-world p95, 300 parents at once for 36 slots", "<= 2.0", "4.0")
     booked_per_repeat = []
     base = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)

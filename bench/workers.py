@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.measure import Figure, percentile, rounds
+from bench.measure import Figure, database_url, percentile, rounds
 from portal import codes
 from portal.models import (
     Classroom,
@@ -68,13 +68,6 @@ from screening.scoring import score
 # --- processes ---------------------------------------------------------------------------------------------
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    user = db["USER"] or "postgres"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @dataclass
 class Workers:
     """Celery workers as production runs them (docker-compose.yml: one per queue, prefork, concurrency 2)."""
@@ -90,7 +83,7 @@ class Workers:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue, "--concurrency", str(concurrency),
              "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            env={**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, "CELERY_EAGER": "0",
+            env={**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, "CELERY_EAGER": "0",
                  **(env or {})},
             stdout=log_path.open("w"), stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
         )  # fmt: skip

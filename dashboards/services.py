@@ -18,10 +18,9 @@ from crisis.models import Case, Drill, GuardianNotice, Incident, Status
 from crisis.selectors import follow_up_rows
 from dashboards.models import GROUPS, SchoolRollup, ScreeningCell
 from portal.models import Classroom, District, Membership, Role, School, SchoolYear, Student, Term
-from portal.models.staff import Employment
 from screening.models import Campaign, Consent, Participation
 from training.models import Enrolment, EnrolmentStatus
-from training.selectors import curriculum
+from training.selectors import counselor_counts, curriculum
 
 FLAGS = GROUPS[1:]
 
@@ -108,16 +107,7 @@ def refresh(district: District, year: SchoolYear | None = None) -> int:
         waits[school_id].append(max((starts - created).total_seconds(), 0) / 86400)
 
     # Staffing, training, curriculum.
-    staff = {
-        row["school_id"]: row
-        for row in Membership.objects.active()
-        .filter(role=Role.COUNSELOR, school_id__in=ids, user__is_active=True)
-        .values("school_id")
-        .annotate(
-            full=Count("id", filter=Q(employment=Employment.FULL_TIME)),
-            part=Count("id", filter=Q(employment=Employment.PART_TIME)),
-        )  # fmt: skip
-    }
+    staff = counselor_counts(ids)
     # Training person-times: each mental-health teacher counts at one school (their first), so the district's
     # sum is not doubled by someone who works at two.
     home: dict[int, int] = {}

@@ -366,6 +366,17 @@ def next_step(participation: Participation, informant: str = "self") -> Step | N
     return Step(step[0], step[1], step[2], done, total)
 
 
+def _locked_for_answers(participation: Participation, informant: str) -> Participation:
+    """The participation, row-locked, if answers may still be stored: consent given (or not needed), and for
+    the student's own answers not yet completed. Refusals raise Refused."""
+    locked = Participation.objects.select_for_update().get(pk=participation.pk)
+    if locked.consent in (Consent.REFUSED, Consent.PENDING):
+        raise Refused("refused")
+    if informant == "self" and locked.completed_at is not None:
+        raise Refused("completed")
+    return locked
+
+
 def answer_save(
     *, participation: Participation, instrument: Instrument, item: int, value: int | None, informant: str = "self"
 ) -> None:
@@ -378,11 +389,7 @@ def answer_save(
     if definition.informant != informant:
         raise Refused("bad_answer")
     with audit.atomic():
-        locked = Participation.objects.select_for_update().get(pk=participation.pk)
-        if locked.consent in (Consent.REFUSED, Consent.PENDING):
-            raise Refused("refused")
-        if informant == "self" and locked.completed_at is not None:
-            raise Refused("completed")
+        locked = _locked_for_answers(participation, informant)
         now = timezone.now()
         if locked.started_at is None:
             Participation.objects.filter(pk=locked.pk).update(started_at=now)
@@ -433,11 +440,7 @@ def response_submit(
     ) or set(given) != {str(n) for n in _asked(definition, given)}:
         raise Refused("bad_answer")  # fmt: skip
     with audit.atomic():
-        locked = Participation.objects.select_for_update().get(pk=participation.pk)
-        if locked.consent in (Consent.REFUSED, Consent.PENDING):
-            raise Refused("refused")
-        if locked.completed_at is not None:
-            raise Refused("completed")
+        locked = _locked_for_answers(participation, "self")
         statuses = dict(
             Response.objects.filter(participation=locked, instrument__in=battery).values_list("instrument_id", "status")
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -47,9 +48,9 @@ class Staffing:
         return [r.school for r in self.rows if r.lacks_full_time]
 
 
-def staffing(schools: QuerySet[School]) -> Staffing:
-    """Mental-health teachers (counselors) per school, full-time vs part-time: two queries."""
-    counts = {
+def counselor_counts(schools: QuerySet[School] | Iterable[int]) -> dict[int, dict[str, int]]:
+    """Active mental-health teachers (counselors) per school id, {"full": n, "part": n}: one query."""
+    return {
         row["school_id"]: row
         for row in Membership.objects.active()
         .filter(role=Role.COUNSELOR, school__in=schools, user__is_active=True)
@@ -59,6 +60,11 @@ def staffing(schools: QuerySet[School]) -> Staffing:
             part=Count("id", filter=Q(employment=Employment.PART_TIME)),
         )  # fmt: skip
     }
+
+
+def staffing(schools: QuerySet[School]) -> Staffing:
+    """Mental-health teachers (counselors) per school, full-time vs part-time: two queries."""
+    counts = counselor_counts(schools)
     return Staffing([
         SchoolStaffing(s, counts.get(s.pk, {}).get("full", 0), counts.get(s.pk, {}).get("part", 0))
         for s in schools.order_by("name")

@@ -157,6 +157,17 @@ def episode_viewed(*, episode: ParentEpisode) -> None:
     ParentEpisode.objects.filter(pk=episode.pk).update(views_counted=F("views_counted") + 1)
 
 
+MAX_IMPORTED_VIEWS = 100_000_000
+
+
+def episode_views_import(*, episode: ParentEpisode, raw: str) -> bool:
+    """Views counted elsewhere (the broadcaster's, a video platform's), as typed: a whole number, else False."""
+    if not (raw.isascii() and raw.isdecimal() and int(raw) < MAX_IMPORTED_VIEWS):
+        return False
+    ParentEpisode.objects.filter(pk=episode.pk).update(views_imported=int(raw))
+    return True
+
+
 # --- imports -----------------------------------------------------------------------------------------------
 
 

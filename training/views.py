@@ -346,9 +346,7 @@ def episode_views(request: AuthedRequest, pk: int) -> HttpResponse:
     episode = access.get_or_404(
         ParentEpisode.objects.filter(district_id__in=access.roles_of(request.user).district_ids), pk=pk
     )
-    raw = request.POST.get("views", "")
-    if raw.isascii() and raw.isdecimal() and int(raw) < 100_000_000:
-        ParentEpisode.objects.filter(pk=episode.pk).update(views_imported=int(raw))
+    if services.episode_views_import(episode=episode, raw=request.POST.get("views", "")):
         messages.success(request, _("Saved."))
     else:
         messages.error(request, _("Write the number of views as a whole number."))

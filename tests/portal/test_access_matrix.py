@@ -822,7 +822,7 @@ def _expected_for(case: tuple, persona: str) -> int:  # type: ignore[type-arg]
     return _expected(route, persona, frozenset(allowed), ok, rest[0] if rest else {})
 
 
-def _url(world: World, route: str, key: str | None) -> str:
+def route_url(world: World, route: str, key: str | None) -> str:
     obj = target(world, key) if key else None
     if obj is None or isinstance(obj, dict):
         kwargs = obj or {}
@@ -923,7 +923,7 @@ def test_every_object_route_is_tried_at_home_next_door_and_in_the_other_district
 def test_access(world, case):
     route, method, key, allowed, ok, *rest = case
     others = rest[0] if rest else {}
-    url = _url(world, route, key)
+    url = route_url(world, route, key)
     clients = _clients(world)
     refused = [p for p in PERSONAS if p not in allowed and p not in others]
     wrong = []
@@ -982,7 +982,7 @@ def test_methods_without_a_case_are_refused(world, group):
             continue
         declared = {c[1] for c in cases}
         first = cases[0]
-        url = _url(world, route, first[2])
+        url = route_url(world, route, first[2])
         gets = [c for c in cases if c[1] == "get" and c[2] == first[2]]
         before = fingerprint()
         for persona in _sweep_personas(first):
@@ -1053,7 +1053,7 @@ def test_refused_writes_change_nothing(world, write):
     (case,) = [c for c in CASES if c[0] == route and c[1] == "post" and c[2] == key]
     allowed = frozenset(case[3])
     assert author is None or author in allowed
-    url = _url(world, route, key)
+    url = route_url(world, route, key)
     data = payload(world)
     clients = _clients(world)
     before = fingerprint()

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.conftest import PERSONAS
 from tests.factories import PASSWORD
 from tests.portal.test_access_matrix import CASES
-from tests.portal.test_access_matrix import target as matrix_object
+from tests.portal.test_access_matrix import route_url as matrix_url
 from tests.portal.test_login_security import PRODUCTION_ENV, _code, _manage
 
 HTTPS = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_REFERER": "https://testserver/"}
@@ -97,8 +97,7 @@ def test_main_pages_of_every_role_send_hsts_a_strict_csp_and_no_store(world, log
     for persona in PERSONAS:
         client = login(world.users[persona])
         for route, target in MAIN_PAGES:
-            obj = matrix_object(world, target) if target else None
-            url = reverse(route, kwargs={"pk": obj.pk} if obj else {})
+            url = matrix_url(world, route, target)
             response = client.get(url, **HTTPS)
             assert_browser_headers(response, f"{persona} GET {url} ({response.status_code})")
             if response.status_code == 200:
@@ -157,14 +156,9 @@ def test_every_route_answers_no_store(world, login, case):
     """ASVS 14.3.2: students, cases, notes, answers, guardians, bookings, exports and .ics feeds are
     never kept by a browser or shared cache: every response of every route says no-store."""
     route, method, target, allowed, ok, *_rest = case
-    obj = matrix_object(world, target) if target else None
-    if obj is None or isinstance(obj, dict):
-        kwargs = obj or {}
-    else:
-        kwargs = {"token": obj} if isinstance(obj, str) else {"pk": obj.pk}
     persona = _first_allowed(frozenset(allowed))
     client = login(world.users[persona])
-    response = getattr(client, method)(reverse(route, kwargs=kwargs))
+    response = getattr(client, method)(matrix_url(world, route, target))
     assert response.status_code == ok, persona  # the real answer, not a refusal
     cache_control = response.get("Cache-Control", "")
     assert "no-store" in cache_control and "private" in cache_control, cache_control

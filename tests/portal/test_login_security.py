@@ -120,7 +120,7 @@ def test_no_staff_route_answers_before_the_second_factor(world, login, persona, 
     API, as a staff member signed in with the password only: sent to the second factor, or 401/403."""
     from tests.conftest import PERSONAS
     from tests.portal.test_access_matrix import CASES
-    from tests.portal.test_access_matrix import target as matrix_object
+    from tests.portal.test_access_matrix import route_url as matrix_url
 
     user = world.users[persona]
     if enrolled:
@@ -130,12 +130,7 @@ def test_no_staff_route_answers_before_the_second_factor(world, login, persona, 
     staff_cases = [c for c in CASES if c[0] not in BEFORE_THE_SECOND_FACTOR and not set(PERSONAS) <= set(c[3])
                    and not str(c[2]).endswith("_forged")]  # fmt: skip
     for route, method, target, *_rest in staff_cases:
-        obj = matrix_object(world, target) if target else None
-        if obj is None or isinstance(obj, dict):
-            kwargs = obj or {}
-        else:
-            kwargs = {"token": obj} if isinstance(obj, str) else {"pk": obj.pk}
-        url = reverse(route, kwargs=kwargs)
+        url = matrix_url(world, route, target)
         response = getattr(client, method)(url)
         if url.startswith("/api/"):
             assert response.status_code in (401, 403), f"{method.upper()} {url}: {response.status_code}"

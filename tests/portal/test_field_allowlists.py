@@ -121,7 +121,7 @@ def _keys(value) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def test_officials_never_receive_answers_notes_or_guardian_contacts(world):
-    from tests.portal.test_access_matrix import CASES, _url
+    from tests.portal.test_access_matrix import CASES, route_url
 
     _with_clinical_detail(world)
     record = world.record_x  # summary "谈了学习压力", private notes "家中有变故"
@@ -136,7 +136,7 @@ def test_officials_never_receive_answers_notes_or_guardian_contacts(world):
     shown += own.get(reverse("counseling:record", args=[record.pk])).content.decode()
     shown += own.get(reverse("guardian-list")).content.decode()
     assert all(secret in shown for secret in secrets[:4])
-    urls = {(route, key): _url(world, route, key) for route, key in reads}
+    urls = {(route, key): route_url(world, route, key) for route, key in reads}
     for persona in ("official_a", "official_b"):
         for (route, _key), url in urls.items():
             response = clients[persona].get(url)

@@ -5,6 +5,7 @@ in the database back both."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +38,17 @@ from portal.selectors import school_staff
 class Refused(Exception):
     """The request cannot be carried out now; `code` says why, `alternatives` offers other free slots."""
 
-    def __init__(self, code: str, alternatives: list[Slot] | None = None) -> None:
+    def __init__(self, code: str, instead_of: tuple[Slot, Student] | None = None) -> None:
         super().__init__(code)
         self.code = code
-        self.alternatives = alternatives or []
+        self._instead_of = instead_of
+
+    @functools.cached_property
+    def alternatives(self) -> list[Slot]:
+        """The next free times instead of the slot refused, looked up only when a page shows them."""
+        return next_free(self._instead_of[0].school_id, self._instead_of[1], self._instead_of[0].pk) if (
+            self._instead_of
+        ) else []  # fmt: skip
 
 
 def settings_for(school_id: int) -> SchoolCounselingSettings:
@@ -150,8 +158,17 @@ def free_slots(
     return qs.order_by("starts_at", "room__name")
 
 
-def _alternatives(slot: Slot, student: Student) -> list[Slot]:
-    return list(free_slots(slot.school_id, kind=SlotKind.INDIVIDUAL, exclude_student=student).exclude(pk=slot.pk)[:5])
+def next_free(school_id: int, student: Student, instead_of: int) -> list[Slot]:
+    """The next five free individual times at the school, other than the one refused."""
+    return list(free_slots(school_id, kind=SlotKind.INDIVIDUAL, exclude_student=student).exclude(pk=instead_of)[:5])
+
+
+def refuse_if_full(slot: Slot, student: Student) -> None:
+    """An individual slot already full when read is refused at once, without a transaction: most of the parents
+    racing for a popular time (B3) learn it is taken without waiting for its row lock. (A seat freed since the
+    read is seen by the next try.) Group sessions go on to their waiting list."""
+    if slot.kind == SlotKind.INDIVIDUAL and slot.booked >= slot.capacity:
+        raise Refused("taken", (slot, student))
 
 
 # --- bookings ----------------------------------------------------------------------------------------------
@@ -166,6 +183,7 @@ def booking_create(
     now = timezone.now()
     if slot.school_id != student.school_id or student.status != "active":
         raise Refused("not_here")
+    refuse_if_full(slot, student)
     try:
         with audit.atomic():
             seat = Slot.objects.filter(pk=slot.pk, cancelled=False, starts_at__gt=now, booked__lt=F("capacity")).update(
@@ -178,9 +196,9 @@ def booking_create(
                     Slot.objects.select_for_update().filter(pk=slot.pk, cancelled=False, starts_at__gt=now).first()
                 )
                 if current is None:
-                    raise Refused("gone", _alternatives(slot, student))
+                    raise Refused("gone", (slot, student))
                 if current.kind != SlotKind.GROUP:
-                    raise Refused("taken", _alternatives(slot, student))
+                    raise Refused("taken", (slot, student))
                 seat = Slot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(booked=F("booked") + 1)
             booking = Booking.objects.create(
                 slot=slot, student=student, channel=channel, made_by=made_by, contact=contact, reason=reason,
@@ -266,7 +284,7 @@ def booking_move(*, booking: Booking, to_slot: Slot, by: User | None) -> Booking
         new = booking_create(slot=to_slot, student=booking.student, channel=booking.channel, made_by=booking.made_by,
                              contact=booking.contact, reason=booking.reason)  # fmt: skip
         if new.status != BookingStatus.BOOKED:
-            raise Refused("taken", _alternatives(to_slot, booking.student))  # never swap a seat for a queue place
+            raise Refused("taken", (to_slot, booking.student))  # never swap a seat for a queue place
         _release(booking, BookingStatus.MOVED, moved_to=new)
         return new
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -345,26 +346,32 @@ def parent_home(request: AuthedRequest) -> HttpResponse:
 def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
     """A parent books for their own child in a few taps: pick a time, optionally say what it is about."""
     child = access.get_or_404(selectors.parent_children(request.user), pk=student_pk)
-    free = services.free_slots(child.school_id, exclude_student=child, hide=selectors.bookings_for(request.user))
     form = BookForm(request.POST or None)
-    alternatives: list[Slot] = []
     if request.method == "POST" and form.is_valid():
-        target = services.bookable(child.school_id).filter(pk=form.cleaned_data["slot"]).first()
-        contact = Guardian.objects.filter(user=request.user, student_links__student=child).first()
+        wanted = form.cleaned_data["slot"]
         try:
+            target = services.bookable(child.school_id).filter(pk=wanted).first()
             if target is None:
-                raise services.Refused("gone", list(free.filter(kind=SlotKind.INDIVIDUAL)[:5]))
+                raise services.Refused("gone")
+            services.refuse_if_full(target, child)  # most parents racing for a popular time stop here
+            contact = Guardian.objects.filter(user=request.user, student_links__student=child).first()
             services.booking_create(slot=target, student=child, channel="parent", made_by=request.user,
                                     contact=contact, reason=form.cleaned_data["reason"])  # fmt: skip
         except services.Refused as refused:
             messages.error(request, REFUSALS[refused.code])
-            alternatives = refused.alternatives
-        else:
-            messages.success(request, _("Booked. A confirmation is on its way to you."))
-            return redirect("counseling:parent_home")
+            # Post/redirect/get: the page again with the next free times instead, and a reload sends nothing.
+            return redirect(f"{request.path}?{urlencode({'instead_of': wanted})}")
+        messages.success(request, _("Booked. A confirmation is on its way to you."))
+        return redirect("counseling:parent_home")
+    free = services.free_slots(child.school_id, exclude_student=child, hide=selectors.bookings_for(request.user))
+    instead_of = request.GET.get("instead_of", "")
+    alternatives = (
+        list(free.filter(kind=SlotKind.INDIVIDUAL).exclude(pk=instead_of)[:5])
+        if instead_of.isdigit() and len(instead_of) < 19
+        else []
+    )
     return render(request, "counseling/book.html", {
-        "child": child, "slots": free[:60], "form": form, "alternatives": alternatives,
-        "action": request.path,
+        "child": child, "slots": free[:60], "form": form, "alternatives": alternatives, "action": request.path,
     })  # fmt: skip
 
 

@@ -193,7 +193,7 @@ def _next_database(url: str) -> str:
 # Clearing the cache (flushdb) must never touch queued tasks: its own database unless CACHE_URL says otherwise.
 CACHE_URL: str = env.str("CACHE_URL", default=_next_database(REDIS_URL) if REDIS_URL else "")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "portal"}
+    "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "portal"}
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

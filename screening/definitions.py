@@ -7,6 +7,7 @@ paper imports and the CLI.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,11 +80,12 @@ class Definition:
     critical: tuple[Critical, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    # Computed once per definition: the kiosk checks every answer against them (B1).
+    @functools.cached_property
     def numbers(self) -> tuple[int, ...]:
         return tuple(item.number for item in self.items)
 
-    @property
+    @functools.cached_property
     def values(self) -> frozenset[int]:
         return frozenset(option.value for option in self.options)
 

@@ -47,7 +47,7 @@ def test_a_childs_own_booking_stays_hidden_from_the_parent(world, client, login)
     page = parent.get(reverse("counseling:parent_book", args=[world.student_x.pk])).content.decode()
     assert f'value="{group.pk}"' in page  # the slot does not vanish for the parent
     page = parent.post(
-        reverse("counseling:parent_book", args=[world.student_x.pk]), {"slot": group.pk}
+        reverse("counseling:parent_book", args=[world.student_x.pk]), {"slot": group.pk}, follow=True
     ).content.decode()
     assert "刚刚被别人约走了" in page and "已有预约" not in page  # "taken", never "your child already booked"
     assert parent.get(reverse("counseling:parent_home")).content.decode().count("情绪管理") == 0

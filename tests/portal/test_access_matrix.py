@@ -647,7 +647,7 @@ CASES = [
     ("api-schema", "get", None, SIGNED_IN, 200),
     ("api-docs", "get", None, SIGNED_IN, 200),
     # --- every method a route answers: the form posts that come back with errors when empty
-    ("api-screening-submit", "post", None, EVERYONE, 400),  # the student's code is the credential: none given
+    ("api-screening-submit", "post", None, EVERYONE, 415),  # the code is the credential; a kiosk speaks JSON only
     ("counseling:booking_move", "post", "booking_x", STAFF_A | {"parent_x"}, 200),  # no slot chosen: errors
     ("counseling:parent_book", "post", "child_x_route", {"parent_x"}, 200),
     ("counseling:record_new", "post", "booking_x_route", STAFF_A, 200),
@@ -779,7 +779,7 @@ PUBLIC_REDIRECTS = ("language_set", "logout", "screening_short", "screening:ques
                     "screening:consent")  # fmt: skip
 
 # Anonymous refusals that differ from the default (login redirect for pages, 401 for the API).
-ANONYMOUS_REFUSAL = {"api-token": 400, "api-screening-submit": 400}
+ANONYMOUS_REFUSAL = {"api-token": 400, "api-screening-submit": 415}
 
 
 def _route_names() -> set[str]:

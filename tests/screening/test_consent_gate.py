@@ -133,13 +133,13 @@ def test_the_services_refuse_even_when_called_directly(blocked, allowed):
     with pytest.raises(services.Refused):
         services.answer_save(participation=blocked, instrument=phq9, item=1, value=0)
     with pytest.raises(services.Refused):
-        services.response_submit(participation=blocked, instrument_code="phq9", answers=PHQ_CALM)
+        services.response_submit(code=blocked.code, instrument_code="phq9", answers=PHQ_CALM)
     with pytest.raises(services.Refused):
         services.participation_for_code(blocked.code)
     with pytest.raises(services.Refused):
         services.participation_for_parent_token(services.parent_form_token(blocked))
     assert _nothing_stored_for(blocked)
-    services.response_submit(participation=allowed, instrument_code="phq9", answers=PHQ_CALM)
+    services.response_submit(code=allowed.code, instrument_code="phq9", answers=PHQ_CALM)
 
 
 def test_the_cli_scores_answers_without_storing_any(blocked, monkeypatch):

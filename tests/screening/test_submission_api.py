@@ -3,9 +3,12 @@
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from crisis.models import Case
 from portal.models import AuditEvent
+from screening.api import SubmissionSerializer, well_formed
 from screening.models import Participation, Response, ResponseStatus
 from screening.views import REFUSALS
 from tests.screening.conftest import consent, participation_of
@@ -122,3 +125,53 @@ def test_a_signed_in_session_gives_no_extra_access(world, campaign, login):
     """Staff cookies are ignored: the code alone decides, so a counselor cannot submit for a student."""
     participation = participation_of(campaign, world.student_x)
     assert _post(login(world.users["counselor_a"]), participation.code).json() == {"code": [_refusal("no_consent")]}
+
+
+_ascii = st.text(st.characters(max_codepoint=127), max_size=40)
+_near = st.from_regex(r"\s?[A-Za-z0-9_-]{0,33}\s?", fullmatch=True)  # around the edges of valid
+_codes = st.one_of(_near, _ascii, st.text(max_size=40), st.integers())
+_slugs = st.one_of(_near, _ascii, st.sampled_from(["phq9", "scared", "gad-7"]), st.none())
+_values = st.one_of(st.none(), st.integers(-5, 120), st.booleans(), st.floats(), st.text(max_size=3))
+_items = st.from_regex(r"[0-9]{1,3}", fullmatch=True)
+_good_answers = st.dictionaries(_items, st.one_of(st.none(), st.integers(0, 99)))
+_answers = st.one_of(
+    _good_answers,
+    st.dictionaries(st.one_of(st.from_regex(r"[0-9]{1,4}", fullmatch=True), st.text(max_size=4)), _values),
+    st.lists(st.integers(0, 3)),
+    st.none(),
+)
+_bodies = st.one_of(
+    st.fixed_dictionaries({"code": _near, "instrument": _near, "answers": _good_answers}),  # mostly well formed
+    st.fixed_dictionaries(
+        {"code": _codes, "instrument": _slugs, "answers": _answers},
+        optional={"started_at": st.text(max_size=30), "extra": st.integers()},
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=_bodies)
+@example(body={"code": "A" * 33, "instrument": "phq9", "answers": {}})  # the edges of the lengths
+@example(body={"code": "A" * 32, "instrument": "x" * 31, "answers": {}})
+@example(body={"code": "A" * 32, "instrument": "x" * 30, "answers": {"999": 99, "1000": 0}})
+def test_the_fast_check_accepts_only_what_the_serializer_accepts_and_reads_it_the_same(body):
+    """The kiosk skips building a serializer for a well-formed body (B1): it must never let through what the
+    serializer would refuse, nor read a body differently."""
+    fast = well_formed(body)
+    serializer = SubmissionSerializer(data=body)
+    if fast is not None:
+        assert serializer.is_valid(), serializer.errors
+        assert fast == dict(serializer.validated_data)
+
+
+def test_the_fast_check_takes_the_usual_kiosk_body():
+    body = {"code": "ABCD-2345", "instrument": "scared", "answers": {str(n): n % 3 for n in range(1, 42)}}
+    assert well_formed(body) == {"code": "ABCD-2345", "instrument": "scared",
+                                 "answers": {n: n % 3 for n in range(1, 42)}}  # fmt: skip
+
+
+def test_non_ascii_digits_are_refused_not_a_server_error(world, campaign, client):
+    participation = participation_of(campaign, world.student_x)
+    consent(participation)
+    response = _post(client, participation.code, answers={**PHQ_CALM, "²": 0})
+    assert response.status_code == 400 and "answers" in response.json()

@@ -367,7 +367,7 @@ def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
     instead_of = request.GET.get("instead_of", "")
     alternatives = (
         list(free.filter(kind=SlotKind.INDIVIDUAL).exclude(pk=instead_of)[:5])
-        if instead_of.isdigit() and len(instead_of) < 19
+        if instead_of.isascii() and instead_of.isdigit() and len(instead_of) < 19
         else []
     )
     return render(request, "counseling/book.html", {

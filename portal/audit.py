@@ -137,18 +137,24 @@ def role_label(user: Any) -> str:
     return ",".join(held) or "none"
 
 
-def _canonical(event: AuditEvent) -> bytes:
-    created = event.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    fields = [
-        event.prev_hash, created, event.actor_id, event.actor_username, event.role, event.action,
-        event.object_type, str(event.object_id), event.student_id, event.school_id, event.request_id, event.detail,
-    ]  # fmt: skip
+# An event's columns in the order they are hashed (after prev_hash) and inserted.
+_COLUMNS = ("created_at", "actor_id", "actor_username", "role", "action", "object_type", "object_id", "student_id",
+            "school_id", "request_id", "detail")  # fmt: skip
+
+
+def _canonical(prev_hash: str, row: tuple[Any, ...]) -> bytes:
+    created = row[0].astimezone(dt.UTC).isoformat(timespec="microseconds")
+    fields = [prev_hash, created, *row[1:6], str(row[6]), *row[7:]]
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def compute_hash(event: AuditEvent) -> str:
+def _hash(prev_hash: str, row: tuple[Any, ...]) -> str:
     # Keyed (HMAC): someone who can write the table but does not hold the key cannot forge a chain.
-    return hmac.new(_chain_key(), _canonical(event), hashlib.sha256).hexdigest()
+    return hmac.new(_chain_key(), _canonical(prev_hash, row), hashlib.sha256).hexdigest()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return _hash(event.prev_hash, tuple(getattr(event, column) for column in _COLUMNS))
 
 
 def _chain_key() -> bytes:
@@ -210,65 +216,55 @@ def atomic() -> Iterator[None]:
             _batch.reset(token)
 
 
-def append(entries: Iterable[Entry]) -> list[AuditEvent]:
+def append(entries: Iterable[Entry]) -> None:
     """Append events to the chain inside the caller's transaction (or a new one)."""
     entries = list(entries)
     if not entries:
-        return []
+        return
     held = _batch.get()
     if held is not None:
         held.append((current_actor(), _extra_detail.get(), entries))
-        return []
-    return _write([(current_actor(), _extra_detail.get(), entries)])
+        return
+    _write([(current_actor(), _extra_detail.get(), entries)])
 
 
-def _write(groups: list[tuple[Actor, dict[str, Any], list[Entry]]]) -> list[AuditEvent]:
+def _write(groups: list[tuple[Actor, dict[str, Any], list[Entry]]]) -> None:
     """Chain every held group in one go: one lock, one read of the last hash, one insert."""
     if not any(entries for _, _, entries in groups):
-        return []
+        return
     now = timezone.now()
-    # No savepoint inside the caller's transaction: a failed insert fails the whole write, as it must.
-    with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            # One round trip: the lock, then (a new statement, so a fresh snapshot) the hash it guards.
-            with connection.cursor() as cursor:
-                _LAST.prepare(cursor)
-                cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {_LAST.call_sql}", [_CHAIN_LOCK])
-                row = cursor.fetchone()
-            previous = row[0] if row else GENESIS
-        else:
-            previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
-        events = []
-        for actor, extra, entry in ((a, x, e) for a, x, entries in groups for e in entries):
-            event = AuditEvent(
-                created_at=now,
-                actor_id=actor.user_id,
-                actor_username=actor.username,
-                role=actor.role,
-                action=entry.action,
-                object_type=entry.object_type,
-                object_id=str(entry.object_id),
-                student_id=entry.student_id,
-                school_id=entry.school_id,
-                request_id=actor.request_id,
-                detail={**extra, **(entry.detail or {})},
-                prev_hash=previous,
-            )
-            event.hash = previous = compute_hash(event)
-            events.append(event)
+    rows = [
+        (now, actor.user_id, actor.username, actor.role, entry.action, entry.object_type, str(entry.object_id),
+         entry.student_id, entry.school_id, actor.request_id, {**extra, **(entry.detail or {})})
+        for actor, extra, entries in groups for entry in entries
+    ]  # fmt: skip
+    # Inside the caller's transaction as it is (no savepoint: a failed insert fails the whole write, as it must);
+    # a transaction of its own otherwise.
+    with contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic():
         if connection.vendor != "postgresql":
-            return AuditEvent.objects.bulk_create(events)
-        # One prepared INSERT of arrays, whatever the number of events: Django's bulk_create spent longer
-        # compiling a thousand rows than PostgreSQL took to write them (scoring writes one event per response,
-        # B2), and a single event no longer pays for planning (B1).
-        columns = zip(*[  # noqa: B905 - rows of the same length by construction
-            (e.created_at, e.actor_id, e.actor_username, e.role, e.action, e.object_type, e.object_id,
-             e.student_id, e.school_id, e.request_id, json.dumps(e.detail), e.prev_hash, e.hash)
-            for e in events
-        ])  # fmt: skip
+            previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+            events = []
+            for row in rows:
+                events.append(AuditEvent(**dict(zip(_COLUMNS, row, strict=True)), prev_hash=previous,
+                                         hash=_hash(previous, row)))  # fmt: skip
+                previous = events[-1].hash
+            AuditEvent.objects.bulk_create(events)
+            return
         with connection.cursor() as cursor:
-            _INSERT.execute(cursor, [list(column) for column in columns])
-        return events
+            # One round trip: the lock, then (a new statement, so a fresh snapshot) the hash it guards.
+            _LAST.prepare(cursor)
+            cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {_LAST.call_sql}", [_CHAIN_LOCK])
+            last = cursor.fetchone()
+            previous = last[0] if last else GENESIS
+            chained = []
+            for row in rows:
+                digest = _hash(previous, row)
+                chained.append((*row[:10], json.dumps(row[10]), previous, digest))
+                previous = digest
+            # One prepared INSERT of arrays, whatever the number of events: Django's bulk_create spent longer
+            # compiling a thousand rows than PostgreSQL took to write them (scoring writes one event per response,
+            # B2), and a single event no longer pays for planning (B1).
+            _INSERT.execute(cursor, [list(column) for column in zip(*chained, strict=True)])
 
 
 _LAST = Prepared("audit_last", "SELECT hash FROM portal_auditevent ORDER BY id DESC LIMIT 1")

@@ -148,11 +148,13 @@ class Consent(models.TextChoices):
 class Participation(models.Model):
     """One student in one campaign: their code, the guardian's consent, and how far they got."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="participations")
+    # No index of its own: participation_once_per_campaign (campaign, student) serves lookups by campaign.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="participations", db_index=False)
     student = models.ForeignKey("portal.Student", on_delete=models.CASCADE, related_name="screenings")
-    # The code is printed on the class's sheet: kept encrypted; looked up by its keyed digest.
+    # The code is printed on the class's sheet: kept encrypted; looked up by its keyed digest (unique through
+    # Meta.constraints, without the LIKE index a unique=True CharField gets).
     code = EncryptedTextField(_("code"))
-    code_digest = models.CharField(max_length=64, unique=True)
+    code_digest = models.CharField(max_length=64)
     consent = models.CharField(_("consent"), max_length=12, choices=Consent.choices, default=Consent.PENDING)
     consent_at = models.DateTimeField(_("consent answered at"), null=True, blank=True)
     consent_by = models.ForeignKey(
@@ -171,12 +173,12 @@ class Participation(models.Model):
         verbose_name_plural = _("participations")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "student"], name="participation_once_per_campaign"),
+            models.UniqueConstraint(fields=["code_digest"], name="participation_code_unique"),
             models.CheckConstraint(
                 condition=~models.Q(consent="refused") | models.Q(started_at__isnull=True),
                 name="participation_refused_never_started",
             ),
         ]
-        indexes = [models.Index(fields=["campaign", "student"], name="participation_progress")]
 
     def __str__(self) -> str:
         return f"participation #{self.pk}"
@@ -197,7 +199,10 @@ class ResponseSource(models.TextChoices):
 class Response(models.Model):
     """The answers to one instrument (the version it was given with), and its score once a worker has it."""
 
-    participation = models.ForeignKey(Participation, on_delete=models.CASCADE, related_name="responses")
+    # No index of its own: response_once_per_instrument (participation, instrument) serves it.
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
     source = models.CharField(_("source"), max_length=10, choices=ResponseSource.choices, default=ResponseSource.WEB)
     answers = models.JSONField(_("answers"), default=dict)  # item number (str) -> value or null

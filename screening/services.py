@@ -467,7 +467,7 @@ _KIOSK_WRITE = Prepared(
 
 
 @functools.lru_cache(maxsize=256)
-def _definition(instrument_id: int, loaded_at: str) -> Definition:
+def _definition(instrument_id: int, loaded_at: dt.datetime | str) -> Definition:
     """A loaded version's definition, parsed once per process: a version never changes once loaded
     (instruments_load refuses), and loaded_at tells a row apart from another that got the same id."""
     return Instrument.objects.get(pk=instrument_id).parsed

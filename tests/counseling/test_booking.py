@@ -175,3 +175,10 @@ def test_the_week_page_runs_a_constant_number_of_queries(world, login):
     # session, user, device, roles (2), school, slots, bookings, mailbox counts, and the audit events of the
     # bookings shown (their students, the chain's last hash with, on PostgreSQL, its lock; the insert)
     assert queries() == few == 13
+
+
+def test_the_booking_page_ignores_a_forged_instead_of(world, login):
+    client = login(world.users["parent_x"])
+    url = reverse("counseling:parent_book", args=[world.student_x.pk])
+    for forged in ("²", "abc", "9" * 30, "-1"):
+        assert client.get(url, {"instead_of": forged}).status_code == 200

@@ -200,9 +200,7 @@ class Response(models.Model):
     """The answers to one instrument (the version it was given with), and its score once a worker has it."""
 
     # No index of its own: response_once_per_instrument (participation, instrument) serves it.
-    participation = models.ForeignKey(
-        Participation, on_delete=models.CASCADE, related_name="responses", db_index=False
-    )
+    participation = models.ForeignKey(Participation, on_delete=models.CASCADE, related_name="responses", db_index=False)
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
     source = models.CharField(_("source"), max_length=10, choices=ResponseSource.choices, default=ResponseSource.WEB)
     answers = models.JSONField(_("answers"), default=dict)  # item number (str) -> value or null

@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0011_audit_detail_students_index'),
+        ("portal", "0011_audit_detail_students_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='hash',
+            model_name="auditevent",
+            name="hash",
             field=models.CharField(max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.UniqueConstraint(fields=('hash',), name='audit_hash_unique'),
+            model_name="auditevent",
+            constraint=models.UniqueConstraint(fields=("hash",), name="audit_hash_unique"),
         ),
     ]

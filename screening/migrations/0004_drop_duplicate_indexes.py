@@ -5,34 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0012_audit_hash_unique_without_like_index'),
-        ('screening', '0003_rescoring'),
+        ("portal", "0012_audit_hash_unique_without_like_index"),
+        ("screening", "0003_rescoring"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='participation',
-            name='participation_progress',
+            model_name="participation",
+            name="participation_progress",
         ),
         migrations.AlterField(
-            model_name='participation',
-            name='campaign',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='screening.campaign'),
+            model_name="participation",
+            name="campaign",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participations",
+                to="screening.campaign",
+            ),
         ),
         migrations.AlterField(
-            model_name='participation',
-            name='code_digest',
+            model_name="participation",
+            name="code_digest",
             field=models.CharField(max_length=64),
         ),
         migrations.AlterField(
-            model_name='response',
-            name='participation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='responses', to='screening.participation'),
+            model_name="response",
+            name="participation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="responses",
+                to="screening.participation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participation',
-            constraint=models.UniqueConstraint(fields=('code_digest',), name='participation_code_unique'),
+            model_name="participation",
+            constraint=models.UniqueConstraint(fields=("code_digest",), name="participation_code_unique"),
         ),
     ]

@@ -35,23 +35,27 @@ def submission_bodies(n: int, rng: random.Random) -> list[str]:
     """n students of the bench district, each invited to an open SCARED campaign (41 items, consent given),
     and the JSON body each one's kiosk would send."""
     district = bench_district()
-    official = User.objects.get(username=f"{district.code}-official")
-    today = timezone.localdate()
-    campaign, created = Campaign.objects.get_or_create(
-        district=district, name="Bench B1",
-        defaults={"school_year": district.school_years.order_by("-start").first(), "opens_on": today,
-                  "closes_on": today + dt.timedelta(days=365), "status": CampaignStatus.OPEN, "created_by": official},
-    )  # fmt: skip
     scared = screening.latest_instruments()["scared"]
-    if created:
-        Battery.objects.create(campaign=campaign, grade_from=4, grade_to=12, instrument=scared)
-    students = list(
-        Student.objects.filter(school__district=district, status="active", classroom__grade__gte=4)
-        .exclude(screenings__campaign=campaign)
-        .values_list("pk", flat=True)[:n]
-    )
+    eligible = Student.objects.filter(school__district=district, status="active", classroom__grade__gte=4)
+    # Every run of make bench invites students who have not taken part yet; once the district runs out, the
+    # next campaign ("Bench B1 2", ...) invites them again.
+    campaign = Campaign.objects.filter(district=district, name__startswith="Bench B1").order_by("-id").first()
+    students = []
+    if campaign is not None:
+        students = list(eligible.exclude(screenings__campaign=campaign).values_list("pk", flat=True)[:n])
     if len(students) < n:
-        raise RuntimeError("the bench district has too few students left for B1; drop portal_bench and rerun")
+        today = timezone.localdate()
+        number = Campaign.objects.filter(district=district, name__startswith="Bench B1").count() + 1
+        campaign = Campaign.objects.create(
+            district=district, name="Bench B1" if number == 1 else f"Bench B1 {number}",
+            school_year=district.school_years.latest("start"), opens_on=today,
+            closes_on=today + dt.timedelta(days=365), status=CampaignStatus.OPEN,
+            created_by=User.objects.get(username=f"{district.code}-official"),
+        )  # fmt: skip
+        Battery.objects.create(campaign=campaign, grade_from=4, grade_to=12, instrument=scared)
+        students = list(eligible.values_list("pk", flat=True)[:n])
+    if len(students) < n:
+        raise RuntimeError(f"the bench district has fewer than {n} students in grades 4 and up")
     invited = [(student, codes.new_code()) for student in students]
     Participation.objects.bulk_create(
         (Participation(campaign=campaign, student_id=student, code=code, code_digest=screening.code_digest(code),

@@ -170,11 +170,10 @@ def b3_booking(repeats: int = 10) -> Figure:
                  for sid, kids in parents[:30]]  # fmt: skip
         web.burst(server, pages + [web.request_bytes(server, "GET", web.HELLO)] * 30)
         for r in range(repeats):
-            repeat = r
             slots = Slot.objects.bulk_create(
                 Slot(school=school, room=rooms[k % 3], counselor=counselor,
-                     starts_at=base + dt.timedelta(hours=repeat * 12 + k // 3),
-                     ends_at=base + dt.timedelta(hours=repeat * 12 + k // 3, minutes=45))
+                     starts_at=base + dt.timedelta(hours=r * 12 + k // 3),
+                     ends_at=base + dt.timedelta(hours=r * 12 + k // 3, minutes=45))
                 for k in range(B3_SLOTS)
             )  # fmt: skip
             requests = []

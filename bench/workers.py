@@ -365,7 +365,7 @@ def _quiet_b2_alerts(district: District, since: dt.datetime) -> None:
             client.lrem("alerts", 1, raw)  # type: ignore[arg-type]  # bytes: the exact message
 
 
-def _analyze() -> None:
+def _vacuum_analyze() -> None:
     """Vacuum and statistics for the tables scoring reads, as autovacuum keeps them in production (this
     machine's PostgreSQL runs without it). Without statistics, triage's lookup of the scored responses by
     participation is planned as a sequential scan of all 1,000,000 rows, a fifth of a second a batch. Without
@@ -383,7 +383,7 @@ def b2_scoring(rows: int = 50_000, n: int = 3, tasks: int = 4) -> Figure:
     Each round drains `rows` (the issue's 50,000) queued submissions, after a warm-up of 1,500."""
     district = _district("bench-b2", "Bench B2", schools=20, students=-(-rows // len(B2_CODES)),
                          guardian_on_critical=False)  # fmt: skip
-    _analyze()
+    _vacuum_analyze()
     since = timezone.now()
     figure = Figure("B2", "scoring workers rows/s / PostgreSQL COPY rows/s", ">= 0.10", "0.02", unit="rows/s")
     seconds: list[float] = []

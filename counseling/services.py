@@ -46,9 +46,10 @@ class Refused(Exception):
     @functools.cached_property
     def alternatives(self) -> list[Slot]:
         """The next free times instead of the slot refused, looked up only when a page shows them."""
-        return next_free(self._instead_of[0].school_id, self._instead_of[1], self._instead_of[0].pk) if (
-            self._instead_of
-        ) else []  # fmt: skip
+        if self._instead_of is None:
+            return []
+        slot, student = self._instead_of
+        return next_free(slot.school_id, student, slot.pk)
 
 
 def settings_for(school_id: int) -> SchoolCounselingSettings:
@@ -163,7 +164,7 @@ def next_free(school_id: int, student: Student, instead_of: int) -> list[Slot]:
     return list(free_slots(school_id, kind=SlotKind.INDIVIDUAL, exclude_student=student).exclude(pk=instead_of)[:5])
 
 
-def refuse_if_full(slot: Slot, student: Student) -> None:
+def _refuse_if_full(slot: Slot, student: Student) -> None:
     """An individual slot already full when read is refused at once, without a transaction: most of the parents
     racing for a popular time (B3) learn it is taken without waiting for its row lock. (A seat freed since the
     read is seen by the next try.) Group sessions go on to their waiting list."""
@@ -183,7 +184,10 @@ def booking_create(
     now = timezone.now()
     if slot.school_id != student.school_id or student.status != "active":
         raise Refused("not_here")
-    refuse_if_full(slot, student)
+    _refuse_if_full(slot, student)
+    if contact is None and channel == "parent" and made_by is not None:
+        # A parent's own booking: they are its contact (looked up only once the slot is not already full).
+        contact = Guardian.objects.filter(user=made_by, student_links__student=student).first()
     try:
         with audit.atomic():
             seat = Slot.objects.filter(pk=slot.pk, cancelled=False, starts_at__gt=now, booked__lt=F("capacity")).update(

@@ -55,7 +55,7 @@ from counseling.models import (
     SlotKind,
 )
 from portal import access, audit
-from portal.models import Classroom, Guardian, Role, School, Student, StudentGuardian, User
+from portal.models import Classroom, Role, School, Student, StudentGuardian, User
 from portal.security import client_ip, code_tries_exhausted, code_try_failed
 from portal.selectors import school_staff
 from portal.views import AuthedRequest
@@ -353,10 +353,8 @@ def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
             target = services.bookable(child.school_id).filter(pk=wanted).first()
             if target is None:
                 raise services.Refused("gone")
-            services.refuse_if_full(target, child)  # most parents racing for a popular time stop here
-            contact = Guardian.objects.filter(user=request.user, student_links__student=child).first()
             services.booking_create(slot=target, student=child, channel="parent", made_by=request.user,
-                                    contact=contact, reason=form.cleaned_data["reason"])  # fmt: skip
+                                    reason=form.cleaned_data["reason"])  # fmt: skip
         except services.Refused as refused:
             messages.error(request, REFUSALS[refused.code])
             # Post/redirect/get: the page again with the next free times instead, and a reload sends nothing.

@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from crisis.models import Case
 from portal import services
@@ -23,7 +23,7 @@ from portal.models.roster import ImportStatus
 from portal.roster import error_message
 from screening.models import Response
 from screening.paper import paper_error
-from tests.portal.rosters import GOOD_ROWS, HEADER, csv_bytes, xlsx_bytes
+from tests.portal.rosters import GOOD_ROWS, HEADER, csv_bytes, sheet_bytes, xlsx_bytes
 from tests.screening.conftest import consent, participation_of
 
 FORMULAS = ["=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0"]
@@ -50,15 +50,6 @@ def _roster(world, content: bytes) -> RosterImport:
 
 def _codes(roster_import: RosterImport) -> set[tuple[int, str]]:
     return {(e["row"], e["code"]) for e in roster_import.errors}
-
-
-def _xlsx(rows) -> bytes:
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _sheet(content: bytes) -> list[list]:
@@ -157,7 +148,7 @@ def _worksheet_xml(content: bytes) -> bytes:
 def test_a_formula_typed_in_an_uploaded_workbook_is_not_imported_as_its_text(world):
     rows = [HEADER[:6], [7, "1班", 20260001, '=HYPERLINK("http://evil.example","李明")', "男", "2013-03-02"]]
     before = _counts()
-    roster_import = _roster(world, _xlsx(rows))
+    roster_import = _roster(world, sheet_bytes(rows))
     # openpyxl saves no computed value, so the cell reads as empty: a required name is missing on row 2.
     assert roster_import.status == ImportStatus.REFUSED
     assert (2, "required") in _codes(roster_import)
@@ -244,7 +235,7 @@ def test_a_paper_file_that_is_not_a_sheet_of_answers_gets_one_clear_error(world,
 @pytest.mark.parametrize("cut", [0.2, 0.6, 0.95])
 def test_a_truncated_paper_workbook_stores_nothing(world, campaign, login, cut):
     consent(participation_of(campaign, world.student_x))
-    content = _xlsx([["学号", "量表", *range(1, 10)], [world.student_x.student_number, "phq9", *[0] * 9]])
+    content = sheet_bytes([["学号", "量表", *range(1, 10)], [world.student_x.student_number, "phq9", *[0] * 9]])
     before = _counts()
     page = _paper(world, campaign, login, content[: int(len(content) * cut)])
     assert page.status_code == 200 and "第 0 行" in page.content.decode()
@@ -296,7 +287,7 @@ def test_training_sheets_refuse_broken_files_and_big_files_change_nothing(world,
     employment = lambda: list(Membership.objects.order_by("pk").values_list("employment", flat=True))  # noqa: E731
     before = employment()
     leader, official = login(world.users["leader_a"]), None
-    broken = [b"\xff\xfe\xfd" * 10, _xlsx([["用户名", "专兼职"], ["counselor_a", "专职"]])[:300], b""]
+    broken = [b"\xff\xfe\xfd" * 10, sheet_bytes([["用户名", "专兼职"], ["counselor_a", "专职"]])[:300], b""]
     for content in broken:
         page = leader.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r", content)}, follow=True)
         assert page.status_code == 200 and "无法读取" in page.content.decode()

@@ -2,7 +2,6 @@
 
 import copy
 import datetime as dt
-import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +12,7 @@ from portal import audit, services
 from portal.models import Classroom, Guardian, RosterImport, Student, StudentGuardian
 from portal.models.roster import ImportStatus
 from portal.roster import error_message
-from tests.portal.rosters import GOOD_ROWS, HEADER, csv_bytes, xlsx_bytes
+from tests.portal.rosters import GOOD_ROWS, HEADER, csv_bytes, sheet_bytes, xlsx_bytes
 
 
 def _snapshot(school):
@@ -335,15 +334,8 @@ def test_errors_point_at_the_spreadsheet_row_after_blank_rows(world):
 
 
 def test_xlsx_date_cells_import_as_dates(world):
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(HEADER[:6])
-    sheet.append([7, "1班", 20269999, "陈晨", "女", dt.datetime(2013, 4, 5)])  # noqa: DTZ001 - Excel dates are naive
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    assert _import(world, buffer.getvalue()).status == ImportStatus.APPLIED
+    content = sheet_bytes([HEADER[:6], [7, "1班", 20269999, "陈晨", "女", dt.datetime(2013, 4, 5)]])  # noqa: DTZ001 - naive in Excel
+    assert _import(world, content).status == ImportStatus.APPLIED
     assert Student.objects.get(student_number="20269999").birth_date == dt.date(2013, 4, 5)
 
 

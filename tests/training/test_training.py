@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portal.models import SchoolYear, Term
 from tests import factories
+from tests.portal.rosters import sheet_bytes
 from training import selectors, services
 from training.models import Enrolment, LessonLog
 
@@ -133,31 +134,18 @@ def test_parents_sign_up_for_a_live_class_and_views_are_counted(world, login):
     assert "1251" in html  # episodes and views per year
 
 
-def _xlsx(rows: list[list[str]]) -> bytes:
-    import io
-
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def test_an_attendance_sheet_imports_with_row_errors_and_credits_once(world, login):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     enrolment = world.enrolment_a
     client = login(world.users["official_a"])
-    bad = _xlsx([["用户名", "出勤"], ["counselor_a", "是"], ["nobody", "是"], ["counselor_a", "也许"]])
+    bad = sheet_bytes([["用户名", "出勤"], ["counselor_a", "是"], ["nobody", "是"], ["counselor_a", "也许"]])
     page = client.post(reverse("training:attendance_import", args=[world.session_a.pk]),
                        {"file": SimpleUploadedFile("a.xlsx", bad)}, follow=True)  # fmt: skip
     html = page.content.decode()
     assert "第 3 行" in html and "第 4 行" in html
     assert Enrolment.objects.get(pk=enrolment.pk).status == "enrolled"  # nothing applied
-    good = _xlsx([["用户名", "出勤"], ["counselor_a", "是"]])
+    good = sheet_bytes([["用户名", "出勤"], ["counselor_a", "是"]])
     for _ in range(2):
         client.post(reverse("training:attendance_import", args=[world.session_a.pk]),
                     {"file": SimpleUploadedFile("a.xlsx", good)})  # fmt: skip
@@ -171,13 +159,13 @@ def test_the_teacher_roster_imports_with_row_errors(world, login):
     from training.models import Qualification
 
     client = login(world.users["leader_a"])
-    bad = _xlsx([["用户名", "专兼职", "资格", "证书编号", "发证日期", "学科背景"],
+    bad = sheet_bytes([["用户名", "专兼职", "资格", "证书编号", "发证日期", "学科背景"],
                  ["counselor_b", "专职", "", "", "", ""],  # school B: not this leader's
                  ["counselor_a", "半职", "", "", "", ""]])  # fmt: skip
     html = client.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r.xlsx", bad)},
                        follow=True).content.decode()  # fmt: skip
     assert "第 2 行" in html and "第 3 行" in html
-    good = _xlsx([["用户名", "专兼职", "资格", "证书编号", "发证日期", "学科背景"],
+    good = sheet_bytes([["用户名", "专兼职", "资格", "证书编号", "发证日期", "学科背景"],
                   ["counselor_a", "兼职", "国家二级心理咨询师", "2019-ABC-1", "2019-06-30", "心理学"]])  # fmt: skip
     client.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r.xlsx", good)})
     membership = Membership.objects.get(user=world.users["counselor_a"], role="counselor")

@@ -345,12 +345,12 @@ def parent_home(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
     """A parent books for their own child in a few taps: pick a time, optionally say what it is about."""
-    child = access.get_or_404(selectors.parent_children(request.user), pk=student_pk)
+    child = access.found(selectors.parent_child(request.user, student_pk))
     form = BookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         wanted = form.cleaned_data["slot"]
         try:
-            target = services.bookable(child.school_id).filter(pk=wanted).first()
+            target = services.bookable_slot(child.school_id, wanted)
             if target is None:
                 raise services.Refused("gone")
             services.booking_create(slot=target, student=child, channel="parent", made_by=request.user,
@@ -420,7 +420,7 @@ def student_book(request: HttpRequest) -> HttpResponse:
                 messages.error(request, REFUSALS[refused.code])
         return redirect("counseling:student_book")
     if request.method == "POST" and form.is_valid():
-        target = services.bookable(student.school_id).filter(pk=form.cleaned_data["slot"]).first()
+        target = services.bookable_slot(student.school_id, form.cleaned_data["slot"])
         try:
             if target is None:
                 raise services.Refused("gone")

@@ -13,6 +13,7 @@ Conditions on multi-valued relations go through id__in subqueries, never chained
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -89,12 +90,17 @@ def roles_of(user: AnyUser) -> Roles:
     cached: Roles | None = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
+    memberships = Membership.objects.active().filter(user=user).values_list("role", "school_id", "district_id")
+    return remember_roles(user, memberships, is_parent=Guardian.objects.filter(user=user).exists())
+
+
+def remember_roles(user: AnyUser, memberships: Iterable[tuple[str, Any, Any]], *, is_parent: bool) -> Roles:
+    """The roles of `user` from their active memberships, kept on the user object for the rest of the request.
+    (The sign-in backend reads them together with the user: portal.auth_backend.)"""
     district_ids: set[int] = set()
     responder_ids: set[int] = set()
     school_roles: dict[int, set[str]] = {}
-    for role, school_id, district_id in (
-        Membership.objects.active().filter(user=user).values_list("role", "school_id", "district_id")
-    ):
+    for role, school_id, district_id in memberships:
         if role == Role.OFFICIAL:
             district_ids.add(district_id)
         elif role == Role.RESPONDER:
@@ -104,10 +110,10 @@ def roles_of(user: AnyUser) -> Roles:
     roles = Roles(
         district_ids=frozenset(district_ids),
         school_roles={k: frozenset(v) for k, v in school_roles.items()},
-        is_parent=Guardian.objects.filter(user=user).exists(),
+        is_parent=is_parent,
         responder_district_ids=frozenset(responder_ids),
     )
-    user._portal_roles = roles  # type: ignore[union-attr,attr-defined]
+    user._portal_roles = roles  # type: ignore[union-attr]
     return roles
 
 
@@ -317,6 +323,13 @@ def get_or_404(qs: QuerySet[M], **lookup: Any) -> M:
     # A malformed id ("abc" from an API path) is "not found" too, as in DRF's get_object_or_404, not a 500.
     except (qs.model.DoesNotExist, TypeError, ValueError, ValidationError) as exc:  # type: ignore[attr-defined]
         raise Http404 from exc
+
+
+def found(obj: M | None) -> M:
+    """What a scoped lookup of one object returned; None (absent or not yours) is a 404, as in get_or_404."""
+    if obj is None:
+        raise Http404
+    return obj
 
 
 def require(allowed: bool) -> None:

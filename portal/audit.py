@@ -305,11 +305,19 @@ def _subjects(model: type[models.Model], ids: list[Any]) -> list[tuple[Any, int 
 
 
 def entries_for(
-    model: type[models.Model], ids: Iterable[int], *, verb: str, detail: dict[str, Any] | None = None
+    model: type[models.Model],
+    ids: Iterable[int],
+    *,
+    verb: str,
+    detail: dict[str, Any] | None = None,
+    subjects: list[tuple[Any, int | None, int | None]] | None = None,
 ) -> list[Entry]:
-    """One entry per row written, each tied to the student (and school) the record concerns."""
+    """One entry per row written, each tied to the student (and school) the record concerns.
+
+    A caller that already holds each row's (id, student id, school id) passes them as `subjects`.
+    """
     action = f"{model._meta.model_name}.{verb}"
-    rows = _subjects(model, list(ids))
+    rows = subjects if subjects is not None else _subjects(model, list(ids))
     return [Entry(action, _label(model), pk, student, school, detail) for pk, student, school in rows]
 
 

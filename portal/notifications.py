@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -27,6 +27,7 @@ from portal import channels
 from portal.models import Delivery, Guardian, InboxMessage, Notification, User
 from portal.models.notify import DeliveryStatus
 from portal.models.people import Channel
+from portal.prepared import Prepared
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,6 @@ def notification_send(
     Channels default to the guardian's preferred one (plus the inbox if they have a login), or for a
     user to the inbox plus e-mail when they have an address. A repeated dedupe_key sends nothing.
     """
-    if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
-        return None
     language = guardian.language if guardian else (user.language if user else settings.LANGUAGE_CODE)
     addresses: dict[str, str] = {}
     if guardian is not None:
@@ -65,28 +64,64 @@ def notification_send(
     if not chosen:  # none of the wanted channels has an address: any channel that does beats silence
         chosen = [str(c) for c in (Channel.SMS, Channel.EMAIL, Channel.INBOX) if addresses.get(c)][:1]
     now = timezone.now()
-    with transaction.atomic():
-        notification = Notification.objects.create(
-            kind=kind, user=user, guardian=guardian, context=context, dedupe_key=dedupe_key
-        )
-        deliveries = Delivery.objects.bulk_create(
-            [
-                Delivery(notification=notification, channel=c, address=addresses[c], language=language, enqueued_at=now)
-                for c in chosen
-            ]
-            # A wanted channel without an address stays on record as failed, so "nobody was told" is visible.
-            + [
-                Delivery(notification=notification, channel=c, language=language, status=DeliveryStatus.FAILED,
-                         last_error="no address on record")
-                for c in wanted
-                if c not in chosen
-            ]
-        )  # fmt: skip
-        ids = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
+    notification = Notification(kind=kind, user=user, guardian=guardian, context=context, dedupe_key=dedupe_key)
+    deliveries = [
+        Delivery(channel=c, address=addresses[c], language=language, enqueued_at=now) for c in chosen
+    ] + [
+        # A wanted channel without an address stays on record as failed, so "nobody was told" is visible.
+        Delivery(channel=c, language=language, status=DeliveryStatus.FAILED, last_error="no address on record")
+        for c in wanted
+        if c not in chosen
+    ]  # fmt: skip
+    with transaction.atomic(savepoint=False):  # one statement on PostgreSQL; the caller's transaction, if any
+        ids = _write(notification, deliveries)
+        if ids is None:  # the same dedupe_key was sent before
+            return None
         # robust: the rows are committed by then, so a broker that is down must not turn the caller's
         # committed change into an error (nor skip its other on-commit work); the sweeper queues them later.
         transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return notification
+
+
+# The notification and its deliveries in one prepared statement: every booking, alert and reminder writes one.
+# A repeated dedupe_key inserts nothing (ON CONFLICT), even when two writers race.
+_WRITE = Prepared(
+    "notification_write",
+    "WITH n AS (INSERT INTO portal_notification (kind, user_id, guardian_id, context, dedupe_key, created_at) "
+    "VALUES (%s::varchar, %s::bigint, %s::bigint, %s::jsonb, %s::varchar, %s::timestamptz) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id), "
+    "d AS (INSERT INTO portal_delivery (notification_id, channel, address, language, status, attempts, "
+    "next_attempt_at, enqueued_at, claimed_at, claim, sent_at, last_error) "
+    "SELECT n.id, x.* FROM n, unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::smallint[], "
+    "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::varchar[], %s::timestamptz[], %s::varchar[]) AS x "
+    "RETURNING id, status) "
+    "SELECT (SELECT id FROM n), ARRAY(SELECT id FROM d WHERE status = 'pending' ORDER BY id)",
+)
+_DELIVERY_COLUMNS = ("channel", "address", "language", "status", "attempts", "next_attempt_at", "enqueued_at",
+                     "claimed_at", "claim", "sent_at", "last_error")  # fmt: skip
+
+
+def _write(notification: Notification, deliveries: list[Delivery]) -> list[int] | None:
+    """Insert the notification and its deliveries; the pending deliveries' ids, or None for a repeated key."""
+    if connection.vendor != "postgresql":
+        if notification.dedupe_key and Notification.objects.filter(dedupe_key=notification.dedupe_key).exists():
+            return None
+        notification.save()
+        for d in deliveries:
+            d.notification = notification
+        return [d.pk for d in Delivery.objects.bulk_create(deliveries) if d.status == DeliveryStatus.PENDING]
+    context = Notification._meta.get_field("context").get_db_prep_save(notification.context, connection)
+    with connection.cursor() as cursor:
+        _WRITE.execute(cursor, [
+            notification.kind, notification.user_id, notification.guardian_id, context, notification.dedupe_key,
+            notification.created_at, *([getattr(d, c) for d in deliveries] for c in _DELIVERY_COLUMNS),
+        ])  # fmt: skip
+        pk, pending = cursor.fetchone()
+    if pk is None:
+        return None
+    notification.pk = pk
+    notification._state.adding = False
+    return list(pending)
 
 
 def _enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:

@@ -11,11 +11,15 @@ marked prepared once that succeeded. PREPARE is not undone by a rollback. Behind
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
 
 # A placeholder and its cast, if any: "%s" or "%s::bigint[]". EXECUTE needs the cast again on arrays.
 _PLACEHOLDER = re.compile(r"%s(::\w+(?:\[\])?)?")
@@ -49,3 +53,32 @@ class Prepared:
             return
         self.prepare(cursor)
         cursor.execute(self.call_sql, params)
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """A select list of the model's columns, in the order `instance` reads them."""
+    return ", ".join(f"{alias}.{f.column}" for f in model._meta.concrete_fields)
+
+
+def instance(model: type[M], values: Sequence[Any]) -> M:
+    """A model instance from the values `columns(model, ...)` selected, built as the ORM builds it (from_db, after
+    each field's converters)."""
+    names, converters = _reader(model, connection.vendor)
+    if converters:
+        values = list(values)
+        for i, field, convert in converters:
+            values[i] = convert(values[i], field, connection)
+    return model.from_db(connection.alias, names, values)
+
+
+@functools.cache
+def _reader(model: type[Model], vendor: str) -> tuple[list[str], list[tuple[int, Any, Any]]]:
+    """The model's field names and the converters of its fields on this database, once per model."""
+    fields = model._meta.concrete_fields
+    converters = [(i, f, c) for i, f in enumerate(fields) for c in f.get_db_converters(connection)]  # type: ignore[attr-defined]
+    return [f.attname for f in fields], converters
+
+
+def width(model: type[Model]) -> int:
+    """How many values `columns(model, ...)` selects."""
+    return len(model._meta.concrete_fields)

@@ -115,7 +115,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out attempts before any password check
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.auth_backend.ModelBackend",  # Django's, reading the user and their roles in one statement
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -283,6 +283,8 @@ GUARDIAN_MONKEY_PATCH_USER = False
 
 # Sessions: a new id at sign-in (Django), gone on password change (session hash) and deactivation
 # (ModelBackend), and ended after idle or absolute time (portal.security.SessionTimeoutMiddleware).
+# Django's database sessions, read with a prepared statement on PostgreSQL (portal.session_store).
+SESSION_ENGINE = "portal.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_IDLE_SECONDS: int = env.int("SESSION_IDLE_SECONDS", default=30 * 60)

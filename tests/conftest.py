@@ -373,7 +373,7 @@ def login(client):
     def sign_in(user: User | None, *, verified: bool = True):
         client.logout()
         if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="portal.auth_backend.ModelBackend")
             if verified and needs_second_factor(user):
                 verify_session(client, user)
         return client

@@ -85,9 +85,9 @@ def test_the_register_list_runs_a_constant_number_of_queries(world, login, djang
     for _ in range(20):
         student = factories.StudentFactory(classroom=world.class_a2)
         Case.objects.create(student=student, source="screening", suggested_tier=2)
-    # session, user, device, roles (2), count, page; then the list's one audit event: the chain's last hash
+    # session, user with roles, device, count, page; then the list's one audit event: the chain's last hash
     # (on PostgreSQL in one round trip with the advisory lock), the insert.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(reverse("case-list"), {"page_size": 1000})
     assert len(response.json()["results"]) == 21
 

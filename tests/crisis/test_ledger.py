@@ -181,8 +181,8 @@ def test_the_high_risk_list_page_runs_a_constant_number_of_queries(world, login)
                                contact_type="talk", summary="x")  # fmt: skip
         services.case_raise(student=factories.StudentFactory(classroom=world.class_a2), suggested_tier=1,
                             source="teacher")  # fmt: skip
-    # session, user, device, roles (2), the cases with their last contact, district policies, pending cases
-    assert queries() == few == 8
+    # session, user with roles, device, the cases with their last contact, district policies, pending cases
+    assert queries() == few == 6
 
 
 def test_the_ledger_exports_to_xlsx_with_the_schools_cases_only(world, login):

@@ -838,7 +838,7 @@ def _clients(world: World) -> dict[str, Client]:
         client = Client()
         user = world.users[persona]
         if user is not None:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="portal.auth_backend.ModelBackend")
             if needs_second_factor(user):
                 verify_session(client, user)
         clients[persona] = client

@@ -191,7 +191,7 @@ def test_a_totp_code_is_refused_the_second_time_in_its_own_time_step(world, clie
 
     def web_signs_in() -> bool:
         browser = Client()
-        browser.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        browser.force_login(user, backend="portal.auth_backend.ModelBackend")
         browser.post(reverse("otp_verify"), {"code": code, "next": "/"})
         return browser.get(reverse("student_list")).status_code == 200
 
@@ -264,7 +264,7 @@ def test_each_setup_session_gets_its_own_secret(world, login, client):
     from django.test import Client
 
     second = Client()
-    second.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    second.force_login(user, backend="portal.auth_backend.ModelBackend")
     second.get(reverse("otp_setup"))
     assert second.session[ENROL_SECRET] != secret
     assert not TOTPDevice.objects.filter(user=user).exists()  # nothing to steal from the database either

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from portal import channels, notifications, services
 from portal.models import Delivery, InboxMessage, Notification
 from portal.models.notify import DeliveryStatus
 from tests import factories
+from tests.conftest import require_postgres
 from tests.portal.rosters import GOOD_ROWS, csv_bytes
 
 CONTEXT = factories.NotificationFactory._meta.declarations["context"].function()
@@ -89,6 +90,31 @@ def test_the_same_cause_notifies_once(recipient):
     assert _send(recipient, dedupe_key="cause:1") is not None
     assert _send(recipient, dedupe_key="cause:1") is None
     assert Notification.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_the_same_cause_at_once_notify_once_and_neither_fails():
+    require_postgres()
+    recipient = factories.UserFactory(email="wang@example.com", language="en")
+    both_inside = threading.Barrier(2)
+    sent: list[object] = []
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                both_inside.wait(timeout=10)
+                sent.append(_send(recipient, dedupe_key="cause:race"))  # the second waits for the first's commit
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(sent) == 2 and sum(n is not None for n in sent) == 1
+    assert Notification.objects.filter(dedupe_key="cause:race").count() == 1
+    assert Delivery.objects.filter(notification__dedupe_key="cause:race").count() == 2  # e-mail and inbox, once
 
 
 def test_a_transient_failure_is_retried_later_with_backoff(recipient, monkeypatch):

@@ -17,11 +17,12 @@ from counseling.models import (
     MailboxMessage,
     Opening,
     Room,
+    SchoolCounselingSettings,
     Slot,
 )
 from portal import access
 from portal.access import AnyUser
-from portal.models import School, Student
+from portal.models import Guardian, School, Student
 from portal.prepared import Prepared, columns, instance, width
 
 
@@ -79,6 +80,68 @@ _PARENT_CHILD = Prepared(
     "WHERE s.id = %s::bigint AND s.status = 'active' AND EXISTS (SELECT 1 FROM portal_studentguardian sg "
     "JOIN portal_guardian g ON g.id = sg.guardian_id WHERE sg.student_id = s.id AND g.user_id = %s::bigint)",
 )
+
+
+# A parent's booking in one statement: the child as parent_child finds it, the parent's own guardian record for
+# that child (the booking's contact: the same link that makes the child theirs), and the slot wanted if it is
+# bookable (as services.bookable_slot). Refused parents (B3: 264 of 300) need nothing more.
+_PARENT_BOOKING = Prepared(
+    "parent_booking",
+    f"SELECT {columns(Student, 's')}, {columns(School, 'sc')}, {columns(Guardian, 'g')}, "  # noqa: S608 - the models' column names
+    f"{columns(Slot, 'sl')}, {columns(Room, 'r')} FROM portal_student s "
+    "JOIN portal_school sc ON sc.id = s.school_id "
+    "JOIN LATERAL (SELECT g.* FROM portal_guardian g JOIN portal_studentguardian sg ON sg.guardian_id = g.id "
+    "  WHERE sg.student_id = s.id AND g.user_id = %s::bigint ORDER BY g.id LIMIT 1) g ON true "
+    "LEFT JOIN counseling_schoolcounselingsettings st ON st.school_id = s.school_id "
+    "LEFT JOIN counseling_slot sl ON sl.id = %s::bigint AND sl.school_id = s.school_id AND NOT sl.cancelled "
+    "  AND sl.starts_at > %s::timestamptz "
+    "  AND sl.starts_at <= %s::timestamptz + make_interval(days => coalesce(st.book_ahead_days, %s::int)) "
+    "LEFT JOIN counseling_room r ON r.id = sl.room_id "
+    "WHERE s.id = %s::bigint AND s.status = 'active'",
+)
+
+
+@dataclass
+class ParentBooking:
+    child: Student
+    contact: Guardian  # the parent's own guardian record for the child
+    slot: Slot | None  # None: not bookable (gone, cancelled, started, beyond the window, another school's)
+
+
+def parent_booking(user: AnyUser, student_pk: int, slot_pk: int) -> ParentBooking | None:
+    """What a parent's booking needs, or None when the child is not theirs (as parent_child)."""
+    if connection.vendor != "postgresql" or not user.is_authenticated or not user.is_active:
+        from counseling import services
+
+        child = parent_child(user, student_pk)
+        if child is None:
+            return None
+        contact = Guardian.objects.filter(user_id=user.pk or 0, student_links__student=child).order_by("pk").first()
+        if contact is None:
+            return None
+        return ParentBooking(child, contact, services.bookable_slot(child.school_id, slot_pk))
+    if not (0 < student_pk < 2**63 and 0 < slot_pk < 2**63):
+        return None
+    now = timezone.now()
+    default_days = SchoolCounselingSettings._meta.get_field("book_ahead_days").default
+    with connection.cursor() as cursor:
+        _PARENT_BOOKING.execute(cursor, [user.pk, slot_pk, now, now, default_days, student_pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = iter(row)
+    child = instance(Student, [next(values) for _ in range(width(Student))])
+    child.school = instance(School, [next(values) for _ in range(width(School))])
+    contact = instance(Guardian, [next(values) for _ in range(width(Guardian))])
+    contact.user = user  # type: ignore[assignment]  # found by this user's id
+    slot_values = [next(values) for _ in range(width(Slot))]
+    room_values = list(values)
+    if slot_values[0] is None:
+        return ParentBooking(child, contact, None)
+    slot = instance(Slot, slot_values)
+    slot.room = instance(Room, room_values)
+    slot.school = child.school
+    return ParentBooking(child, contact, slot)
 
 
 def parent_child(user: AnyUser, pk: int) -> Student | None:

@@ -399,9 +399,20 @@ def _contact_user_or_guardian(booking: Booking) -> dict[str, Any] | None:
     change: a removed link ends the messages)."""
     if booking.contact_id is None:
         return None
-    if not StudentGuardian.objects.filter(student_id=booking.student_id, guardian_id=booking.contact_id).exists():
-        return None
-    return {"guardian": booking.contact}
+    if connection.vendor != "postgresql":
+        linked = StudentGuardian.objects.filter(student_id=booking.student_id, guardian_id=booking.contact_id).exists()
+    else:
+        with connection.cursor() as cursor:
+            _STILL_GUARDIAN.execute(cursor, [booking.student_id, booking.contact_id])
+            linked = cursor.fetchone() is not None
+    return {"guardian": booking.contact} if linked else None
+
+
+# Every confirmation, move and reminder asks it (prepared: B3's winners each send one).
+_STILL_GUARDIAN = Prepared(
+    "booking_contact_linked",
+    "SELECT 1 FROM portal_studentguardian WHERE student_id = %s::bigint AND guardian_id = %s::bigint LIMIT 1",
+)
 
 
 def _notify(booking: Booking, kind: str, **extra: Any) -> None:

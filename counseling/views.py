@@ -345,22 +345,22 @@ def parent_home(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
     """A parent books for their own child in a few taps: pick a time, optionally say what it is about."""
-    child = access.found(selectors.parent_child(request.user, student_pk))
     form = BookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         wanted = form.cleaned_data["slot"]
+        booking = access.found(selectors.parent_booking(request.user, student_pk, wanted))
         try:
-            target = services.bookable_slot(child.school_id, wanted)
-            if target is None:
+            if booking.slot is None:
                 raise services.Refused("gone")
-            services.booking_create(slot=target, student=child, channel="parent", made_by=request.user,
-                                    reason=form.cleaned_data["reason"])  # fmt: skip
+            services.booking_create(slot=booking.slot, student=booking.child, channel="parent", made_by=request.user,
+                                    contact=booking.contact, reason=form.cleaned_data["reason"])  # fmt: skip
         except services.Refused as refused:
             messages.error(request, REFUSALS[refused.code])
             # Post/redirect/get: the page again with the next free times instead, and a reload sends nothing.
             return redirect(f"{request.path}?{urlencode({'instead_of': wanted})}")
         messages.success(request, _("Booked. A confirmation is on its way to you."))
         return redirect("counseling:parent_home")
+    child = access.found(selectors.parent_child(request.user, student_pk))
     free = services.free_slots(child.school_id, exclude_student=child, hide=selectors.bookings_for(request.user))
     instead_of = request.GET.get("instead_of", "")
     alternatives = (

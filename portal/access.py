@@ -40,6 +40,7 @@ from portal.models import (
 )
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 AnyUser = User | AnonymousUser
 
 # Roles that see every student of their school (and, later, scores and cases).
@@ -325,7 +326,7 @@ def get_or_404(qs: QuerySet[M], **lookup: Any) -> M:
         raise Http404 from exc
 
 
-def found(obj: M | None) -> M:
+def found(obj: T | None) -> T:
     """What a scoped lookup of one object returned; None (absent or not yours) is a 404, as in get_or_404."""
     if obj is None:
         raise Http404

@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -5,3 +6,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 application = get_wsgi_application()
+
+# What the application loaded so far (modules, models, settings: about 100,000 objects) lives as long as the
+# process: moved out of the collector's sight, a full collection during a request scans only what requests made.
+# Before, one full collection took 65 ms in the middle of a burst of bookings (B3).
+gc.freeze()

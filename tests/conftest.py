@@ -392,6 +392,14 @@ def verify_session(client, user: User) -> None:
     session.save()
 
 
+def user_reads() -> int:
+    """The queries a signed-in request makes to know who is asking: on PostgreSQL one, the session with its user
+    and their roles (portal.session_store); elsewhere the session, user, memberships and guardian check."""
+    from django.db import connection
+
+    return 1 if connection.vendor == "postgresql" else 4
+
+
 def require_postgres() -> None:
     """Behaviour that only PostgreSQL provides: skip locally on SQLite, fail in CI."""
     import os

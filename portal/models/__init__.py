@@ -3,6 +3,7 @@ from portal.models.notify import Delivery, InboxMessage, Notification
 from portal.models.org import Classroom, District, School, SchoolKind, SchoolYear, Term
 from portal.models.people import Guardian, Student, StudentGuardian, StudentUserObjectPermission
 from portal.models.roster import RosterImport
+from portal.models.session import Session
 from portal.models.staff import EnrolmentCode, Membership, Role, User
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Role",
     "RosterImport",
     "School",
+    "Session",
     "SchoolKind",
     "SchoolYear",
     "Student",

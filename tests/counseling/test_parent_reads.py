@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from counseling import selectors, services
 from counseling.models import Room, SchoolCounselingSettings, Slot
-from portal.models import Student
+from portal.models import Guardian, Student
 from tests import factories
 
 
@@ -62,3 +62,24 @@ def test_a_slot_is_bookable_exactly_when_the_booking_window_says_so(world):
     assert sum(agree()) == 3  # by default 14 days ahead: 1 and 13.9 days at A, 1 day at B
     SchoolCounselingSettings.objects.create(school=world.school_a, book_ahead_days=7)
     assert sum(agree()) == 2  # 13.9 days is beyond A's own window now
+
+    # A parent's booking reads child, contact and slot at once: each as the reads above and the ORM give them.
+    booked = 0
+    for name, user in world.users.items():
+        if user is None:
+            continue
+        for student in Student.objects.all():
+            for s in slots:
+                found = selectors.parent_booking(user, student.pk, s.pk)
+                child = selectors.parent_child(user, student.pk)
+                assert (found is None) == (child is None), (name, student.name)
+                if found is None:
+                    continue
+                contact = Guardian.objects.filter(user=user, student_links__student=student).order_by("pk").first()
+                expected = services.bookable_slot(student.school_id, s.pk)
+                assert found.child.pk == student.pk and found.contact.pk == contact.pk, (name, student.name)
+                assert (found.slot.pk if found.slot else None) == (expected.pk if expected else None), (name, s.pk)
+                if found.slot is not None:
+                    assert (found.slot.room.name, found.slot.school.name) == (s.room.name, student.school.name)
+                    booked += 1
+    assert booked == 2  # parent X's child at A: the 1-day slot; parent Y's child at B: B's slot

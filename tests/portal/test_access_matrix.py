@@ -847,7 +847,7 @@ def _clients(world: World) -> dict[str, Client]:
 
 # What a refused request may still write: its session, the audit trail (a refusal is evidence too) and the
 # sign-in throttle. Everything else must be exactly as before.
-VOLATILE = {"django_session", "portal_auditevent", "axes_accessattempt", "axes_accessattemptexpiration",
+VOLATILE = {"portal_session", "portal_auditevent", "axes_accessattempt", "axes_accessattemptexpiration",
             "axes_accessfailurelog", "axes_accesslog"}  # fmt: skip
 
 

@@ -327,7 +327,7 @@ def test_a_new_password_ends_other_sessions_and_revokes_tokens(world, login, cli
 
 
 def test_a_new_session_id_at_login_and_an_old_cookie_fails_after_logout(world, client):
-    from django.contrib.sessions.backends.db import SessionStore
+    from portal.session_store import SessionStore
 
     planted = SessionStore()  # a real session an attacker obtained and planted in the victim's browser
     planted["planted"] = True

@@ -4,13 +4,12 @@ PostgreSQL: they must give what Django's own session store, ModelBackend and the
 import datetime as dt
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.urls import reverse
 from django.utils import timezone
 
 from portal import access
 from portal.auth_backend import ModelBackend
-from portal.models import Membership, Role, User
+from portal.models import Membership, Role, Session, User
 from portal.session_store import SessionStore
 from tests import factories
 
@@ -48,12 +47,10 @@ def test_an_inactive_or_unknown_user_is_nobody(world):
 
 
 def test_a_session_reads_back_as_written_and_an_expired_one_is_empty(db):
-    written = DjangoSessionStore()
+    written = SessionStore()
     written["kept"] = {"pk": 7, "name": "小明"}
     written.save()
     assert SessionStore(written.session_key).load() == {"kept": {"pk": 7, "name": "小明"}}
-    from django.contrib.sessions.models import Session
-
     Session.objects.filter(pk=written.session_key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     expired = SessionStore(written.session_key)
     assert expired.load() == {} and expired.session_key is None  # a new session, as Django's own store

@@ -17,8 +17,8 @@ class Session(AbstractBaseSession):
     )
 
     class Meta(AbstractBaseSession.Meta):  # type: ignore[name-defined]
-        verbose_name = _("session")
-        verbose_name_plural = _("sessions")
+        verbose_name = _("sign-in session")
+        verbose_name_plural = _("sign-in sessions")
 
     @classmethod
     def get_session_store_class(cls):  # type: ignore[no-untyped-def]

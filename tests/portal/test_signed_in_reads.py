@@ -61,3 +61,11 @@ def test_a_session_reads_back_as_written_and_an_expired_one_is_empty(db):
 def test_a_signed_in_page_sees_the_person_signed_in(world, login, persona):
     response = login(world.users[persona]).get(reverse("api-me"))
     assert response.status_code == 200 and response.json()["username"] == persona
+
+
+def test_the_session_row_naming_someone_else_never_decides_who_is_signed_in(world, login):
+    """The user column only saves a query: the signed session data decides, as in Django."""
+    client = login(world.users["parent_x"])
+    Session.objects.filter(pk=client.session.session_key).update(user=world.users["counselor_a"])
+    response = client.get(reverse("api-me"))
+    assert response.status_code == 200 and response.json()["username"] == "parent_x"

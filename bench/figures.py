@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from bench.measure import Figure, p95, rounds
+from bench.measure import Figure, analyze, p95, rounds
 from crisis.models import Case
 from portal.models import District, Membership, Role, School, Student, User
 from portal.models.staff import Employment
@@ -27,6 +27,7 @@ def bench_district() -> District:
     district = District.objects.filter(name="Bench").first()
     if district is None:
         call_command("generate_district")
+        analyze()
         district = District.objects.get(name="Bench")
     return district
 
@@ -78,6 +79,7 @@ def b5_setup() -> School:
             for i in range(1000)
         )  # fmt: skip
         Case.objects.bulk_create(Case(student=s, source="screening", suggested_tier=2) for s in students)
+        analyze()
         counselor = User.objects.create(username="bench-b5-counselor")
         Membership.objects.create(user=counselor, role=Role.COUNSELOR, school=school, employment=Employment.FULL_TIME)
     return school

@@ -79,7 +79,7 @@ def b5_setup() -> School:
             for i in range(1000)
         )  # fmt: skip
         Case.objects.bulk_create(Case(student=s, source="screening", suggested_tier=2) for s in students)
-        analyze()
+        analyze("crisis_case", "portal_student")
         counselor = User.objects.create(username="bench-b5-counselor")
         Membership.objects.create(user=counselor, role=Role.COUNSELOR, school=school, employment=Employment.FULL_TIME)
     return school

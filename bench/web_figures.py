@@ -64,6 +64,7 @@ def submission_bodies(n: int, rng: random.Random) -> list[str]:
                        consent=Consent.GRANTED) for student, code in invited),
         batch_size=2000,
     )  # fmt: skip
+    analyze("screening_participation", "screening_battery", "screening_campaign")
     items = [str(n) for n in scared.parsed.numbers]
     return [
         json.dumps({"code": code, "instrument": "scared", "answers": {i: rng.choice(SCALE) for i in items}})
@@ -132,7 +133,7 @@ def race_school() -> tuple[School, list[tuple[str, list[int]]], list[Room], User
         )  # fmt: skip
         for name in ("1号咨询室", "2号咨询室", "3号咨询室"):
             Room.objects.create(school=school, name=name, area_m2=20)
-        analyze()
+        analyze("portal_user", "portal_guardian", "portal_student", "portal_studentguardian")
     counselor = User.objects.get(username="bench-b3-counselor")
     rooms = list(Room.objects.filter(school=school).order_by("name"))
     signed_in: list[tuple[str, list[int]]] = []

@@ -252,3 +252,28 @@ def test_a_batch_writes_its_events_when_it_ends(world):
 def test_the_student_page_event_names_the_guardian_contacts_it_showed(world, login):
     login(world.users["teacher_a"]).get(reverse("student_detail", args=[world.student_x.pk]))
     assert AuditEvent.objects.get().detail == {"guardians_shown": [world.guardian_x.pk]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_chain_head_is_found_through_the_index_however_stale_the_statistics():
+    """A new database: the audit table is empty and its statistics say so. The chain keeps growing under the
+    chain lock, and reading its last hash must not come to scan the whole table (it did: B1 halved)."""
+    require_postgres()
+    connection.close()  # a new connection, as a freshly started worker has: nothing planned on it yet
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE portal_auditevent")  # empty
+    audit.append([audit.Entry("student.view", "portal.student", 1)])  # the first append on this connection
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO portal_auditevent (created_at, actor_id, actor_username, role, action, object_type, "
+            "object_id, student_id, school_id, request_id, detail, prev_hash, hash) SELECT created_at, actor_id, "
+            "actor_username, role, action, object_type, object_id, student_id, school_id, request_id, detail, "
+            "prev_hash, md5(hash || g::text) FROM portal_auditevent, generate_series(1, 5000) g"
+        )  # the chain has grown (its hashes do not matter here)
+        cursor.execute("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'portal_auditevent'")
+        (before,) = cursor.fetchone()
+        for n in range(3):
+            audit.append([audit.Entry("student.view", "portal.student", n + 2)])
+        cursor.execute("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'portal_auditevent'")
+        (after,) = cursor.fetchone()
+    assert after == before  # three appends, no scan of the table

@@ -41,13 +41,14 @@ def submission_bodies(n: int, rng: random.Random) -> list[str]:
     eligible = Student.objects.filter(school__district=district, status="active", classroom__grade__gte=4)
     # Every run of make bench invites students who have not taken part yet; once the district runs out, the
     # next campaign ("Bench B1 2", ...) invites them again.
-    campaign = Campaign.objects.filter(district=district, name__startswith="Bench B1").order_by("-id").first()
+    earlier = Campaign.objects.filter(district=district, name__startswith="Bench B1")
+    campaign = earlier.order_by("-id").first()
     students = []
     if campaign is not None:
         students = list(eligible.exclude(screenings__campaign=campaign).values_list("pk", flat=True)[:n])
     if len(students) < n:
         today = timezone.localdate()
-        number = Campaign.objects.filter(district=district, name__startswith="Bench B1").count() + 1
+        number = earlier.count() + 1
         campaign = Campaign.objects.create(
             district=district, name="Bench B1" if number == 1 else f"Bench B1 {number}",
             school_year=district.school_years.latest("start"), opens_on=today,

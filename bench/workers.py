@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.measure import Figure, database_url, percentile, rounds
+from bench.measure import Figure, analyze, database_url, percentile, rounds
 from portal import codes
 from portal.models import (
     Classroom,
@@ -365,16 +365,6 @@ def _quiet_b2_alerts(district: District, since: dt.datetime) -> None:
             client.lrem("alerts", 1, raw)  # type: ignore[arg-type]  # bytes: the exact message
 
 
-def _vacuum_analyze() -> None:
-    """Vacuum and statistics for the tables scoring reads, as autovacuum keeps them in production (this
-    machine's PostgreSQL runs without it). Without statistics, triage's lookup of the scored responses by
-    participation is planned as a sequential scan of all 1,000,000 rows, a fifth of a second a batch. Without
-    vacuum, the queue's partial index keeps an entry for every response ever scored: after a few runs of
-    make bench, claiming 500 rows walked 300,000 dead ones (0.5 s a batch, B2 a third of its rate)."""
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE) screening_response, screening_participation, crisis_case, portal_student")
-
-
 def b2_scoring(rows: int = 50_000, n: int = 3, tasks: int = 4) -> Figure:
     """B2: submissions scored and triaged per second by the bulk worker (prefork, concurrency 2, as deployed),
     draining submitted responses; against the rows/s of one COPY of the same result rows into a copy of
@@ -383,7 +373,10 @@ def b2_scoring(rows: int = 50_000, n: int = 3, tasks: int = 4) -> Figure:
     Each round drains `rows` (the issue's 50,000) queued submissions, after a warm-up of 1,500."""
     district = _district("bench-b2", "Bench B2", schools=20, students=-(-rows // len(B2_CODES)),
                          guardian_on_critical=False)  # fmt: skip
-    _vacuum_analyze()
+    # Without statistics, triage's lookup of the scored responses by participation is planned as a sequential scan
+    # of all 1,000,000 rows (a fifth of a second a batch). Without vacuum, the queue's partial index keeps an entry
+    # for every response ever scored: after a few runs, claiming 500 rows walked 300,000 dead ones (0.5 s a batch).
+    analyze("screening_response", "screening_participation", "crisis_case", "portal_student", vacuum=True)
     since = timezone.now()
     figure = Figure("B2", "scoring workers rows/s / PostgreSQL COPY rows/s", ">= 0.10", "0.02", unit="rows/s")
     seconds: list[float] = []

@@ -23,7 +23,7 @@ from counseling.models import (
 from portal import access
 from portal.access import AnyUser
 from portal.models import Guardian, School, Student
-from portal.prepared import Prepared, columns, instance, width
+from portal.prepared import Prepared, columns, instance, split
 
 
 def staff_school(user: AnyUser) -> School | None:
@@ -70,21 +70,17 @@ def parent_children(user: AnyUser) -> QuerySet[Student]:
     )
 
 
-# parent_children narrowed to one child, in one prepared statement: a parent's booking (B3) reads it first.
-# Its rule is parent_children's: an active student linked to a guardian record of this user (that link is
-# also what puts the student in the parent's access scope). tests/counseling hold the two to the same answers.
-_PARENT_CHILD = Prepared(
-    "parent_child",
-    f"SELECT {columns(Student, 's')}, {columns(School, 'sc')} FROM portal_student s "  # noqa: S608 - the model's column names
-    "JOIN portal_school sc ON sc.id = s.school_id "
-    "WHERE s.id = %s::bigint AND s.status = 'active' AND EXISTS (SELECT 1 FROM portal_studentguardian sg "
-    "JOIN portal_guardian g ON g.id = sg.guardian_id WHERE sg.student_id = s.id AND g.user_id = %s::bigint)",
-)
+def parent_contact(user: AnyUser, student: Student) -> Guardian | None:
+    """The parent's own guardian record for this student: a booking they make names it as its contact."""
+    return Guardian.objects.filter(user_id=user.pk or 0, student_links__student=student).order_by("pk").first()
 
 
-# A parent's booking in one statement: the child as parent_child finds it, the parent's own guardian record for
-# that child (the booking's contact: the same link that makes the child theirs), and the slot wanted if it is
-# bookable (as services.bookable_slot). Refused parents (B3: 264 of 300) need nothing more.
+# A parent's booking in one statement (B3: 300 parents at once, 264 of them refused, who need nothing more):
+# - the child, as parent_children finds it: active, and linked to a guardian record of this user (the link that
+#   puts the student in the parent's access scope);
+# - that guardian record, as parent_contact finds it (the booking's contact);
+# - the slot wanted, if it is bookable (services.bookable: the school's, not cancelled, inside its window).
+# tests/counseling/test_parent_reads.py holds all three to the ORM's answers.
 _PARENT_BOOKING = Prepared(
     "parent_booking",
     f"SELECT {columns(Student, 's')}, {columns(School, 'sc')}, {columns(Guardian, 'g')}, "  # noqa: S608 - the models' column names
@@ -109,19 +105,20 @@ class ParentBooking:
 
 
 def parent_booking(user: AnyUser, student_pk: int, slot_pk: int) -> ParentBooking | None:
-    """What a parent's booking needs, or None when the child is not theirs (as parent_child)."""
+    """What a parent's booking needs, or None when the child is not theirs (as parent_children)."""
     if connection.vendor != "postgresql" or not user.is_authenticated or not user.is_active:
-        from counseling import services
+        from counseling.services import bookable
 
-        child = parent_child(user, student_pk)
-        if child is None:
+        child = parent_children(user).filter(pk=student_pk).first()
+        contact = parent_contact(user, child) if child is not None else None
+        if child is None or contact is None:
             return None
-        contact = Guardian.objects.filter(user_id=user.pk or 0, student_links__student=child).order_by("pk").first()
-        if contact is None:
-            return None
-        return ParentBooking(child, contact, services.bookable_slot(child.school_id, slot_pk))
-    if not (0 < student_pk < 2**63 and 0 < slot_pk < 2**63):
+        return ParentBooking(
+            child, contact, bookable(child.school_id).select_related("school").filter(pk=slot_pk).first()
+        )
+    if not 0 < student_pk < 2**63:  # no such child (and out of bigint's range)
         return None
+    slot_pk = slot_pk if 0 < slot_pk < 2**63 else 0  # no such slot: the child is still found, the slot gone
     now = timezone.now()
     default_days = SchoolCounselingSettings._meta.get_field("book_ahead_days").default
     with connection.cursor() as cursor:
@@ -129,35 +126,19 @@ def parent_booking(user: AnyUser, student_pk: int, slot_pk: int) -> ParentBookin
         row = cursor.fetchone()
     if row is None:
         return None
-    values = iter(row)
-    child = instance(Student, [next(values) for _ in range(width(Student))])
-    child.school = instance(School, [next(values) for _ in range(width(School))])
-    contact = instance(Guardian, [next(values) for _ in range(width(Guardian))])
+    child_values, school_values, contact_values, slot_values, room_values, _ = split(
+        row, Student, School, Guardian, Slot, Room
+    )
+    child = instance(Student, child_values)
+    child.school = instance(School, school_values)
+    contact = instance(Guardian, contact_values)
     contact.user = user  # type: ignore[assignment]  # found by this user's id
-    slot_values = [next(values) for _ in range(width(Slot))]
-    room_values = list(values)
-    if slot_values[0] is None:
+    if slot_values[0] is None:  # the LEFT JOIN found no bookable slot
         return ParentBooking(child, contact, None)
     slot = instance(Slot, slot_values)
     slot.room = instance(Room, room_values)
     slot.school = child.school
     return ParentBooking(child, contact, slot)
-
-
-def parent_child(user: AnyUser, pk: int) -> Student | None:
-    """One of the parent's children (with its school), or None: the same answer as parent_children."""
-    if connection.vendor != "postgresql" or not user.is_authenticated or not user.is_active:
-        return parent_children(user).filter(pk=pk).first()
-    if not 0 < pk < 2**63:  # no such id (and out of bigint's range)
-        return None
-    with connection.cursor() as cursor:
-        _PARENT_CHILD.execute(cursor, [pk, user.pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    child = instance(Student, row[: width(Student)])
-    child.school = instance(School, row[width(Student) :])
-    return child
 
 
 @dataclass

@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from counseling import selectors
 from counseling.models import (
     ACTIVE,
     DEFAULT_RISK_WORDS,
@@ -25,7 +26,6 @@ from counseling.models import (
     MailboxStatus,
     Opening,
     RiskWords,
-    Room,
     SchoolCounselingSettings,
     SessionRecord,
     Slot,
@@ -33,7 +33,7 @@ from counseling.models import (
 )
 from portal import audit, codes, notifications
 from portal.models import Guardian, Role, School, Student, StudentGuardian, Term, User
-from portal.prepared import Prepared, columns, instance, width
+from portal.prepared import Prepared
 from portal.selectors import school_staff
 
 
@@ -144,38 +144,6 @@ def bookable(school_id: int) -> QuerySet[Slot]:
     ).select_related("room", "counselor")
 
 
-# bookable(school).filter(pk=...) in one prepared statement, with the room and school a confirmation names: the
-# first read of every booking, in a race of hundreds (B3).
-_BOOKABLE_SLOT = Prepared(
-    "bookable_slot",
-    f"SELECT {columns(Slot, 'sl')}, {columns(Room, 'r')}, {columns(School, 'sc')} FROM counseling_slot sl "  # noqa: S608 - the model's column names
-    "JOIN counseling_room r ON r.id = sl.room_id JOIN portal_school sc ON sc.id = sl.school_id "
-    "LEFT JOIN counseling_schoolcounselingsettings st ON st.school_id = sl.school_id "
-    "WHERE sl.id = %s::bigint AND sl.school_id = %s::bigint AND NOT sl.cancelled AND sl.starts_at > %s::timestamptz "
-    "AND sl.starts_at <= %s::timestamptz + make_interval(days => coalesce(st.book_ahead_days, %s::int))",
-)
-
-
-def bookable_slot(school_id: int, pk: int) -> Slot | None:
-    """The school's slot `pk` if it is inside the booking window (as `bookable`), with its room and school."""
-    if connection.vendor != "postgresql":
-        return bookable(school_id).select_related("school").filter(pk=pk).first()
-    if not 0 < pk < 2**63:
-        return None
-    now = timezone.now()
-    default_days = SchoolCounselingSettings._meta.get_field("book_ahead_days").default
-    with connection.cursor() as cursor:
-        _BOOKABLE_SLOT.execute(cursor, [pk, school_id, now, now, default_days])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    a, b = width(Slot), width(Slot) + width(Room)
-    slot = instance(Slot, row[:a])
-    slot.room = instance(Room, row[a:b])
-    slot.school = instance(School, row[b:])
-    return slot
-
-
 def free_slots(
     school_id: int, *, kind: str | None = None, exclude_student: Student | None = None,
     hide: QuerySet[Booking] | None = None,
@@ -221,7 +189,7 @@ def booking_create(
     _refuse_if_full(slot, student)
     if contact is None and channel == "parent" and made_by is not None:
         # A parent's own booking: they are its contact (looked up only once the slot is not already full).
-        contact = _parent_contact(made_by, student)
+        contact = selectors.parent_contact(made_by, student)
     booking = Booking(slot=slot, student=student, channel=channel, made_by=made_by, contact=contact, reason=reason)
     try:
         with audit.atomic():
@@ -282,27 +250,6 @@ def _take_seat(booking: Booking, now: dt.datetime) -> bool:
     b.pk = row[0]
     b._state.adding = False
     return True
-
-
-_PARENT_CONTACT = Prepared(
-    "booking_parent_contact",
-    f"SELECT {columns(Guardian, 'g')} FROM portal_guardian g JOIN portal_studentguardian sg ON sg.guardian_id = g.id "  # noqa: S608 - the model's column names
-    "WHERE g.user_id = %s::bigint AND sg.student_id = %s::bigint ORDER BY g.id LIMIT 1",
-)
-
-
-def _parent_contact(parent: User, student: Student) -> Guardian | None:
-    """The parent's own guardian record for this student: the booking's contact."""
-    if connection.vendor != "postgresql":
-        return Guardian.objects.filter(user=parent, student_links__student=student).select_related("user").first()
-    with connection.cursor() as cursor:
-        _PARENT_CONTACT.execute(cursor, [parent.pk, student.pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    guardian = instance(Guardian, row)
-    guardian.user = parent  # the row was found by this user: no second read to name them
-    return guardian
 
 
 def _may_change(booking: Booking, by: User | None) -> None:
@@ -399,20 +346,9 @@ def _contact_user_or_guardian(booking: Booking) -> dict[str, Any] | None:
     change: a removed link ends the messages)."""
     if booking.contact_id is None:
         return None
-    if connection.vendor != "postgresql":
-        linked = StudentGuardian.objects.filter(student_id=booking.student_id, guardian_id=booking.contact_id).exists()
-    else:
-        with connection.cursor() as cursor:
-            _STILL_GUARDIAN.execute(cursor, [booking.student_id, booking.contact_id])
-            linked = cursor.fetchone() is not None
-    return {"guardian": booking.contact} if linked else None
-
-
-# Every confirmation, move and reminder asks it (prepared: B3's winners each send one).
-_STILL_GUARDIAN = Prepared(
-    "booking_contact_linked",
-    "SELECT 1 FROM portal_studentguardian WHERE student_id = %s::bigint AND guardian_id = %s::bigint LIMIT 1",
-)
+    if not StudentGuardian.objects.filter(student_id=booking.student_id, guardian_id=booking.contact_id).exists():
+        return None
+    return {"guardian": booking.contact}
 
 
 def _notify(booking: Booking, kind: str, **extra: Any) -> None:

@@ -360,7 +360,7 @@ def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
             return redirect(f"{request.path}?{urlencode({'instead_of': wanted})}")
         messages.success(request, _("Booked. A confirmation is on its way to you."))
         return redirect("counseling:parent_home")
-    child = access.found(selectors.parent_child(request.user, student_pk))
+    child = access.get_or_404(selectors.parent_children(request.user), pk=student_pk)
     free = services.free_slots(child.school_id, exclude_student=child, hide=selectors.bookings_for(request.user))
     instead_of = request.GET.get("instead_of", "")
     alternatives = (
@@ -420,7 +420,7 @@ def student_book(request: HttpRequest) -> HttpResponse:
                 messages.error(request, REFUSALS[refused.code])
         return redirect("counseling:student_book")
     if request.method == "POST" and form.is_valid():
-        target = services.bookable_slot(student.school_id, form.cleaned_data["slot"])
+        target = services.bookable(student.school_id).filter(pk=form.cleaned_data["slot"]).first()
         try:
             if target is None:
                 raise services.Refused("gone")

@@ -18,7 +18,7 @@ from django.db import connection
 
 from portal import access
 from portal.models import User
-from portal.prepared import Prepared, columns, instance, width
+from portal.prepared import Prepared, columns, instance, split
 
 # The user with their active memberships and guardian flag, for a statement whose user table is aliased "u".
 USER_COLUMNS = (
@@ -52,8 +52,7 @@ class ModelBackend(backends.ModelBackend):
 
 def user_from_row(row: tuple[Any, ...]) -> User:
     """The user from USER_COLUMNS' values, with their roles kept for the request."""
-    n = width(User)
-    user = instance(User, row[:n])
-    roles, schools, districts, is_parent = row[n:]
+    values, (roles, schools, districts, is_parent) = split(row, User)
+    user = instance(User, values)
     access.remember_roles(user, zip(roles or [], schools or [], districts or [], strict=True), is_parent=is_parent)
     return user

@@ -79,6 +79,13 @@ def _reader(model: type[Model], vendor: str) -> tuple[list[str], list[tuple[int,
     return [f.attname for f in fields], converters
 
 
-def width(model: type[Model]) -> int:
-    """How many values `columns(model, ...)` selects."""
-    return len(model._meta.concrete_fields)
+def split(row: Sequence[Any], *models: type[Model]) -> list[Sequence[Any]]:
+    """A row of consecutive `columns(model, ...)` select lists cut into each model's values, in order, and then
+    whatever the row holds after them."""
+    parts = []
+    start = 0
+    for model in models:
+        end = start + len(model._meta.concrete_fields)
+        parts.append(row[start:end])
+        start = end
+    return [*parts, row[start:]]

@@ -618,6 +618,8 @@ def _apply(
     response.scored_with_id = response.instrument_id if scored_with is None else scored_with.pk
 
 
+# What score_batch loads of a response: what score() and review_flags() read.
+SCORING_READS = ["id", "participation_id", "instrument_id", "source", "answers", "started_at", "submitted_at"]
 SCORED_FIELDS = ["status", "scored_at", "valid", "total", "band", "positive", "critical", "outcome", "subscales",
                  "suggested_tier", "review_flags", "scored_with"]  # fmt: skip
 
@@ -637,21 +639,27 @@ def score_batch(limit: int = 500) -> int:
         )
         if not claimed:
             return 0
+        # Only what scoring reads, and each instrument once: joined to every row, the instrument's definition
+        # (and the participation's encrypted code) were sent, parsed and decrypted 500 times a batch (B2).
         responses = list(
             Response.objects.filter(pk__in=claimed)
-            .select_related("instrument", "participation__campaign")
+            .only(*SCORING_READS)
+            .annotate(campaign_pk=F("participation__campaign_id"),
+                      district_pk=F("participation__campaign__district_id"))
             .order_by("id")
-        )
+        )  # fmt: skip
+        instruments = Instrument.objects.in_bulk({r.instrument_id for r in responses})
         # A definition fix re-scored in a campaign applies to what is submitted there afterwards too.
-        fixes = _rescore_targets({r.participation.campaign_id for r in responses})
+        fixes = _rescore_targets({r.campaign_pk for r in responses})
         definitions: dict[int, Definition] = {}
         policies: dict[int, Policy] = {}
         for response in responses:
-            rules = fixes.get((response.participation.campaign_id, response.instrument.code), response.instrument)
+            given = instruments[response.instrument_id]
+            rules = fixes.get((response.campaign_pk, given.code), given)
             if rules.pk not in definitions:
                 definitions[rules.pk] = rules.parsed
             definition = definitions[rules.pk]
-            district_id = response.participation.campaign.district_id
+            district_id = response.district_pk
             if district_id not in policies:
                 policies[district_id] = district_policy(district_id)
             result = score(definition, response.answers, policies[district_id])
@@ -709,8 +717,10 @@ def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
     scored = (
         Response.objects.filter(participation_id__in=participation_ids, status=ResponseStatus.SCORED)
         .select_related("instrument")
+        .only("participation_id", "suggested_tier", "review_flags", "total", "band", "outcome", "critical",
+              "instrument__code", "instrument__version")  # not the answers, nor each row's copy of a definition
         .order_by("participation_id", "id")
-    )
+    )  # fmt: skip
     by_participation: dict[int, list[Response]] = {}
     for response in scored:
         by_participation.setdefault(response.participation_id, []).append(response)

@@ -4,17 +4,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crisis.models import Case
+from portal import codes
 from screening import services
-from screening.models import Participation, Response, ResponseStatus
+from screening.models import Consent, Participation, Response, ResponseStatus
+from tests import factories
+
+# PHQ-9 total 12 ("moderate", over the cut-off of 10) without item 9: a positive screen, not a critical one.
+PHQ_MODERATE = {**{str(n): 2 for n in range(1, 5)}, **{str(n): 1 for n in range(5, 9)}, "9": 0}
 
 
 def _submit(participations) -> list[Response]:
-    """Each participation's PHQ-9 (all calm) and ASQ (all "no"), submitted and waiting for the scorer."""
+    """Each participation's PHQ-9 (moderate) and ASQ (all "no"), submitted and waiting for the scorer."""
     instruments = services.latest_instruments()
     now = timezone.now()
     rows = []
     for participation in participations:
-        for code, answers in (("phq9", {str(n): 0 for n in range(1, 10)}), ("asq", {str(n): 0 for n in range(1, 5)})):
+        for code, answers in (("phq9", PHQ_MODERATE), ("asq", {str(n): 0 for n in range(1, 5)})):
             rows.append(Response(participation=participation, instrument=instruments[code], answers=answers,
                                  status=ResponseStatus.SUBMITTED, started_at=now - timezone.timedelta(minutes=5),
                                  submitted_at=now))  # fmt: skip
@@ -32,13 +38,32 @@ def _scored_with_queries(participations) -> tuple[int, int]:
     return scored, len(queries)
 
 
+def _newcomers(world, n: int) -> list[Participation]:
+    """n students who joined class A1 after campaign A opened, invited with consent given, no case on the ledger."""
+    campaign = world.campaign_a
+    participations = []
+    for _ in range(n):
+        code = codes.new_code()
+        participations.append(Participation.objects.create(
+            campaign=campaign, student=factories.StudentFactory(classroom=world.class_a1), code=code,
+            code_digest=services.code_digest(code), consent=Consent.GRANTED,
+        ))  # fmt: skip
+    return participations
+
+
 def test_a_batch_of_many_responses_costs_the_queries_of_one(world):
-    participations = list(Participation.objects.filter(campaign=world.campaign_a).order_by("pk"))
-    assert len(participations) == 3
-    one, few = _scored_with_queries(participations[:1])
-    many, more = _scored_with_queries(participations[1:])
-    assert (one, many) == (2, 2 * (len(participations) - 1))
+    """One student's forms, then four students' forms: the same queries (each student's first case is raised in
+    both), every response scored from its definition, and every positive screen on the ledger with its score."""
+    one, few = _scored_with_queries(_newcomers(world, 1))
+    many, more = _scored_with_queries(_newcomers(world, 4))
+    assert (one, many) == (2, 8)
     assert few == more
-    # Each response scored in full: the answers' total and the band, read from the instrument's definition.
-    phq = Response.objects.filter(participation__in=participations, instrument__code="phq9")
-    assert set(phq.values_list("total", "band")) == {(0, "minimal")}
+    phq = Response.objects.filter(participation__campaign=world.campaign_a, instrument__code="phq9")
+    assert phq.count() == 5 and set(phq.values_list("total", "band")) == {(12, "moderate")}
+    students = set(phq.values_list("participation__student", flat=True))
+    cases = Case.objects.filter(student__in=students)
+    assert {c.student_id for c in cases} == students
+    evidence = [e for case in cases for raised in case.evidence for e in raised["screening"]]
+    assert len(evidence) == 5 and {(e["instrument"], e["total"], e["band"]) for e in evidence} == {
+        ("phq9", 12, "moderate")
+    }

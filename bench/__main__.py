@@ -37,10 +37,10 @@ def main(argv: list[str]) -> int:
         print("make bench needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL), as in CI", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:  # statistics as production's autovacuum keeps them, whatever ran before
-        cursor.execute("ANALYZE")
     from bench import figures, web_figures, workers
-    from bench.measure import Figure
+    from bench.measure import Figure, analyze
+
+    analyze()  # statistics as production's autovacuum keeps them, whatever ran before
 
     runners: dict[str, Callable[[], Figure]] = {
         "B1": web_figures.b1_submit, "B2": workers.b2_scoring, "B3": web_figures.b3_booking,

@@ -5,10 +5,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crisis.models import Case
-from portal import codes
 from screening import services
-from screening.models import Consent, Participation, Response, ResponseStatus
+from screening.models import Participation, Response, ResponseStatus
 from tests import factories
+from tests.screening.conftest import consent
 
 # PHQ-9 total 12 ("moderate", over the cut-off of 10) without item 9: a positive screen, not a critical one.
 PHQ_MODERATE = {**{str(n): 2 for n in range(1, 5)}, **{str(n): 1 for n in range(5, 9)}, "9": 0}
@@ -39,23 +39,22 @@ def _scored_with_queries(participations) -> tuple[int, int]:
 
 
 def _newcomers(world, n: int) -> list[Participation]:
-    """n students who joined class A1 after campaign A opened, invited with consent given, no case on the ledger."""
-    campaign = world.campaign_a
-    participations = []
-    for _ in range(n):
-        code = codes.new_code()
-        participations.append(Participation.objects.create(
-            campaign=campaign, student=factories.StudentFactory(classroom=world.class_a1), code=code,
-            code_digest=services.code_digest(code), consent=Consent.GRANTED,
-        ))  # fmt: skip
-    return participations
+    """n students who join class A1 before campaign A opens: invited by the campaign, consent given by their
+    guardian's link, no case on the ledger yet."""
+    students = [factories.StudentFactory(classroom=world.class_a1) for _ in range(n)]
+    invited = list(Participation.objects.filter(campaign=world.campaign_a, student__in=students).order_by("pk"))
+    assert len(invited) == n
+    for participation in invited:
+        consent(participation)
+    return invited
 
 
 def test_a_batch_of_many_responses_costs_the_queries_of_one(world):
     """One student's forms, then four students' forms: the same queries (each student's first case is raised in
     both), every response scored from its definition, and every positive screen on the ledger with its score."""
-    one, few = _scored_with_queries(_newcomers(world, 1))
-    many, more = _scored_with_queries(_newcomers(world, 4))
+    newcomers = _newcomers(world, 5)
+    one, few = _scored_with_queries(newcomers[:1])
+    many, more = _scored_with_queries(newcomers[1:])
     assert (one, many) == (2, 8)
     assert few == more
     phq = Response.objects.filter(participation__campaign=world.campaign_a, instrument__code="phq9")

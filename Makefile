@@ -12,11 +12,11 @@ $(VENV)/bin/python:
 	$(VENV)/bin/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e .
+	$(VENV)/bin/pip install -q -e '.[local]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[local,dev]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -27,14 +27,16 @@ node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
 	else echo "npm not found: the accessibility checks are skipped (CI installs npm; under CI=true they fail)"; fi
 
-# SQLite, inline Celery and console e-mail unless DATABASE_URL / REDIS_URL / EMAIL_URL say otherwise.
+# Without DATABASE_URL, the checkout's own PostgreSQL (localdb.py, data in .pgdata/) runs while the command does.
+WITH_DB = $(if $(DATABASE_URL),,$(PY) localdb.py)
+
+# Inline Celery and console e-mail unless REDIS_URL / EMAIL_URL say otherwise.
 demo: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --url http://127.0.0.1:$(PORT)/
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(WITH_DB) bash -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo --url http://127.0.0.1:$(PORT)/ \
+	  && exec $(PY) manage.py runserver 127.0.0.1:$(PORT)'
 
 test: install-dev node_modules/.installed
-	$(VENV)/bin/pytest
+	$(WITH_DB) $(VENV)/bin/pytest
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -42,7 +44,7 @@ lint: install-dev
 	$(VENV)/bin/mypy portal crisis screening counseling training dashboards bench
 
 migrations-check: install-dev
-	$(PY) manage.py makemigrations --check --dry-run
+	$(WITH_DB) $(PY) manage.py makemigrations --check --dry-run
 
 # Needs gettext (xgettext, msgfmt). The compiled .mo files are committed, so a fresh clone shows Chinese without it.
 messages: install-dev
@@ -65,4 +67,4 @@ soak: install-dev
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(PY) -m bench.soak $(SOAK_SECONDS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles node_modules
+	rm -rf $(VENV) .pgdata staticfiles node_modules

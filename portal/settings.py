@@ -1,7 +1,7 @@
 """One settings module, driven by the environment.
 
-With nothing set the portal runs on SQLite with Celery tasks executed eagerly and
-e-mail printed to the console, so `make demo` needs nothing but Python.
+With nothing set the portal runs on the checkout's own PostgreSQL (localdb.py), with Celery tasks executed
+eagerly and e-mail printed to the console, so `make demo` needs nothing but Python.
 """
 
 from pathlib import Path
@@ -106,9 +106,15 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "portal.postgres"  # Django's, health-checked without a round trip
+# PostgreSQL, always. Unset, the checkout's own server (localdb.py: `make demo` and `make test` start it), on a
+# socket in its data folder; a libpq URI's ?host= is that socket's folder.
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"postgresql://postgres@/portal?host={BASE_DIR / '.pgdata'}")
+}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...)")
+DATABASES["default"]["ENGINE"] = "portal.postgres"  # Django's, health-checked without a round trip
+DATABASES["default"]["HOST"] = DATABASES["default"].get("OPTIONS", {}).pop("host", DATABASES["default"]["HOST"])
 # Persistent connections in production: opening one per request cost a tenth of a submission's time (B1).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

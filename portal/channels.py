@@ -7,6 +7,8 @@ The SMS gateway contract (docs: README, "SMS gateway"): POST SMS_GATEWAY_URL wit
     {"to": "13800000000", "text": "...", "language": "zh-hans", "idempotency_key": "<notification-7.sms@...>"}
 and headers Authorization: Bearer SMS_GATEWAY_TOKEN and Idempotency-Key (the same key). Any 2xx means
 accepted. A district puts its provider behind a small adapter that speaks this.
+
+The demo (`make demo` sets DEMO_OUTBOX) sends nothing: e-mail and SMS are appended as plain text to that one file.
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +73,9 @@ def send_sms(address: str, message: Message) -> None:
     if not url:
         if settings.PRODUCTION:
             raise PermanentError("SMS_GATEWAY_URL is not configured")
+        if settings.DEMO_OUTBOX:
+            demo_outbox_write(channel="SMS", to=address, subject="", text=message.sms)
+            return
         logger.info("SMS to %s****%s (no gateway configured, demo): %s", address[:3], address[-4:], message.sms)
         return
     payload = {"to": address, "text": message.sms, "language": message.language, "idempotency_key": message.message_id}
@@ -88,3 +98,47 @@ def send_sms(address: str, message: Message) -> None:
         raise PermanentError(f"gateway HTTP {exc.code}") from exc
     except (TimeoutError, urllib.error.URLError, OSError) as exc:
         raise TransientError(type(exc).__name__) from exc
+
+
+# --- the demo's outbox ---------------------------------------------------------------------------------------
+# One file rather than the console: seeding the demo asks hundreds of guardians for consent, and a newcomer should
+# find those messages (and the links in them) in one place without losing the demo's own output among them.
+# Plain text, not the MIME of Django's file backend (a file per connection, encoded subjects): a message reads as
+# the recipient would read it, in Chinese.
+# settings.py refuses DEMO_OUTBOX in production.
+
+DEMO_OUTBOX_MARK = "===="  # opens each message in the file
+
+# runserver answers each request in a thread of its own: a message is written whole, never interleaved.
+_demo_outbox_lock = threading.Lock()
+
+
+def demo_outbox_write(*, channel: str, to: str, subject: str, text: str) -> None:
+    """Append one message to the demo's outbox file (settings.DEMO_OUTBOX)."""
+    stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
+    lines = [f"{DEMO_OUTBOX_MARK} {stamp} {channel} to {to}", *([f"Subject: {subject}"] if subject else []), text]
+    path = Path(settings.DEMO_OUTBOX)
+    with _demo_outbox_lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as outbox:
+            outbox.write("\n".join(lines).rstrip() + "\n\n")
+
+
+def demo_outbox_count() -> int:
+    """How many messages the demo's outbox file holds (0 without one)."""
+    path = Path(settings.DEMO_OUTBOX) if settings.DEMO_OUTBOX else None
+    if path is None or not path.exists():
+        return 0
+    with path.open(encoding="utf-8") as outbox:
+        return sum(line.startswith(DEMO_OUTBOX_MARK + " ") for line in outbox)
+
+
+class DemoOutboxEmailBackend(BaseEmailBackend):
+    """The demo's e-mail backend (settings.py picks it when DEMO_OUTBOX is set and EMAIL_URL is not)."""
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        for email in email_messages:
+            demo_outbox_write(
+                channel="E-mail", to=", ".join(email.to), subject=str(email.subject), text=str(email.body)
+            )
+        return len(email_messages)

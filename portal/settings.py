@@ -177,6 +177,17 @@ SMS_GATEWAY_URL: str = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN: str = env.str("SMS_GATEWAY_TOKEN", default="")
 SMS_GATEWAY_TIMEOUT: int = env.int("SMS_GATEWAY_TIMEOUT", default=10)
 
+# The demo's outbox (`make demo` sets it): e-mail and SMS are appended as text to this one file instead of being
+# sent, unless EMAIL_URL or SMS_GATEWAY_URL name where they go. Refused in production, which must never believe a
+# message was delivered when it went to a file. Made absolute here, so every process of the demo writes one file.
+DEMO_OUTBOX: str = env.str("DEMO_OUTBOX", default="")
+if DEMO_OUTBOX:
+    if PRODUCTION:
+        raise ImproperlyConfigured("DEMO_OUTBOX is the demo's: production sends e-mail and SMS for real")
+    DEMO_OUTBOX = str(Path(DEMO_OUTBOX).resolve())
+    if not env.str("EMAIL_URL", default=""):
+        EMAIL_BACKEND = "portal.channels.DemoOutboxEmailBackend"
+
 # The outbox (portal/notifications.py). A claim older than OUTBOX_STALE_SENDING_SECONDS belongs to a dead
 # worker: it must exceed the delivery task's 60 s time limit so a slow send is never doubled.
 OUTBOX_STALE_SENDING_SECONDS: int = env.int("OUTBOX_STALE_SENDING_SECONDS", default=300)

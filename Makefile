@@ -30,10 +30,12 @@ node_modules/.installed: package.json package-lock.json
 # Without DATABASE_URL, the checkout's own PostgreSQL (localdb.py, data in .pgdata/) runs while the command does.
 WITH_DB = $(if $(DATABASE_URL),,$(PY) localdb.py)
 
-# Inline Celery and console e-mail unless REDIS_URL / EMAIL_URL say otherwise.
+# Inline Celery unless REDIS_URL says otherwise. SITE_URL is where it serves, for the links seeding stores and prints
+# and for those the server sends; e-mail and SMS go to one file, .demo/outbox.txt, unless EMAIL_URL /
+# SMS_GATEWAY_URL say otherwise.
 demo: install
-	$(WITH_DB) bash -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo --url http://127.0.0.1:$(PORT)/ \
-	  && exec $(PY) manage.py runserver 127.0.0.1:$(PORT)'
+	$(WITH_DB) env SITE_URL=http://127.0.0.1:$(PORT) DEMO_OUTBOX=.demo/outbox.txt bash -c '$(PY) manage.py migrate \
+	  --noinput -v 0 && $(PY) manage.py seed_demo && exec $(PY) manage.py runserver 127.0.0.1:$(PORT)'
 
 test: install-dev node_modules/.installed
 	$(WITH_DB) $(VENV)/bin/pytest

@@ -43,6 +43,26 @@ class DemoLogin:
     where: str
 
 
+@dataclass(frozen=True)
+class DemoLine:
+    """One thing to try, as seed_demo prints it: what it is (a code, a count, whose it is) and its link."""
+
+    what: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Demo:
+    logins: list[DemoLogin]
+    lines: list[DemoLine]
+
+
+def site_link(path: str) -> str:
+    """An absolute link on the demo's site. SITE_URL is the one address every link is built from, in the messages
+    the outbox renders and in what seed_demo prints: `make demo` sets it to where it serves."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "子涵欣怡梓轩浩然一诺宇轩雨桐思远佳琪俊杰晨曦诗雨嘉懿明哲若曦天佑"
 
@@ -87,7 +107,10 @@ def _roster_csv(school_code: str, school_index: int, grades: range, classes: int
 
 
 def demo_user(username: str, first_name: str, *, language: str = "zh-hans") -> User:
-    user, created = User.objects.get_or_create(username=username, defaults={"first_name": first_name})
+    # An address under .invalid (RFC 2606: never delivered anywhere), so staff get their e-mail, in the demo's outbox.
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"first_name": first_name, "email": f"{username}@demo.invalid"}
+    )
     if created:
         user.language = language
         user.set_password(DEMO_PASSWORD)
@@ -95,8 +118,9 @@ def demo_user(username: str, first_name: str, *, language: str = "zh-hans") -> U
     return user
 
 
-# Other apps add their part of the demo (portal imports no app): see e.g. crisis/apps.py.
-SEEDERS: list[Callable[[DemoWorld], None]] = []
+# Other apps add their part of the demo (portal imports no app): see e.g. crisis/apps.py. Each returns the lines
+# seed_demo prints for it (codes and pages to try), also when it had nothing left to seed.
+SEEDERS: list[Callable[[DemoWorld], list[DemoLine]]] = []
 
 
 @dataclass(frozen=True)
@@ -106,7 +130,7 @@ class DemoWorld:
     teacher: User
 
 
-def seed_demo() -> list[DemoLogin]:
+def seed_demo() -> Demo:
     if settings.PRODUCTION:
         raise RuntimeError("the demo district is never loaded in production")
     with transaction.atomic():
@@ -167,10 +191,10 @@ def seed_demo() -> list[DemoLogin]:
             second_factor.demo_device_ensure(user=staff)
         User.objects.filter(pk=counselor_a.pk, phone="").update(phone="0412-555-0101")
         counselor_a.refresh_from_db()
-    for seed in SEEDERS:
-        seed(DemoWorld(a, counselor_a, teacher))
+    world = DemoWorld(a, counselor_a, teacher)
+    lines = [line for seed in SEEDERS for line in seed(world)]
 
-    return [
+    logins = [
         DemoLogin("official", str(Role.OFFICIAL.label), district.name),
         DemoLogin("leader", str(Role.LEADER.label), a.name),
         DemoLogin("counselor-a", str(Role.COUNSELOR.label), a.name),
@@ -179,3 +203,4 @@ def seed_demo() -> list[DemoLogin]:
         DemoLogin("parent", str(_("Parent")), a.name),
         DemoLogin("expert", str(Role.RESPONDER.label), district.name),  # seeded by crisis.demo
     ]
+    return Demo(logins, lines)

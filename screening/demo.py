@@ -2,9 +2,11 @@
 
 import datetime as dt
 
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from portal.demo import DemoWorld
+from portal.demo import DemoLine, DemoWorld, site_link
 from portal.models import Membership, Role, SchoolYear
 from screening import services
 from screening.models import Campaign, Participation
@@ -12,11 +14,19 @@ from screening.models import Campaign, Participation
 DEMO_CODE = "DEMO-2345"  # one student's code in the demo, printed in the README; never in production
 
 
-def seed(world: DemoWorld) -> None:
+def seed(world: DemoWorld) -> list[DemoLine]:
     """An open start-of-year campaign at school A: 7年级1班 has consented, and a few students have finished.
 
     Idempotent: the campaign is made once.
     """
+    _campaign_seed(world)
+    # The short address on the class's code sheet.
+    return [
+        DemoLine(_("Student screening, code %(code)s") % {"code": DEMO_CODE}, site_link(reverse("screening_short")))
+    ]
+
+
+def _campaign_seed(world: DemoWorld) -> None:
     district = world.school_a.district
     if Campaign.objects.filter(district=district).exists():
         return

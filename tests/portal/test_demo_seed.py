@@ -1,16 +1,38 @@
-"""The demo district loads through the real importer, twice without duplicates, and its logins work."""
+"""The demo district loads through the real importer, twice without duplicates, and its logins work; what it
+prints and stores links to where it is served; its messages go to the outbox file it names; and counselor A has
+past appointments to write up."""
 
 import re
 
+from django.apps import apps
 from django.core.management import call_command
+from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
+from counseling.models import Booking, SessionRecord, Slot
 from portal.demo import DEMO_PASSWORD
-from portal.models import Classroom, Guardian, Membership, Student, StudentGuardian, User
+from portal.models import Classroom, Delivery, Guardian, Membership, Notification, Student, StudentGuardian, User
+
+SITE = "http://127.0.0.1:18080"  # not the default port: anything still built on :8000 shows
 
 
 def _counts():
-    return tuple(m.objects.count() for m in (User, Membership, Classroom, Student, Guardian, StudentGuardian))
+    return tuple(
+        m.objects.count()
+        for m in (User, Membership, Classroom, Student, Guardian, StudentGuardian, Slot, Booking, SessionRecord,
+                  Notification, Delivery)
+    )  # fmt: skip
+
+
+def _sign_in(client, username):
+    """Through the login form with the demo password; staff then type the code the demo's verify page shows."""
+    client.logout()
+    response = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD}, follow=True)
+    if username != "parent":
+        code = re.search(r'id="demo-code">[^<]*?(\d{6})', response.content.decode()).group(1)
+        response = client.post(response.request["PATH_INFO"], {"code": code, "next": "/"}, follow=True)
+    return response
 
 
 def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settings):
@@ -28,14 +50,7 @@ def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settin
     # demo device's code, which the verify page shows outside production.
     for username, heading in [("official", "全市概况"), ("counselor-a", "本校"), ("teacher", "我的班级"),
                               ("parent", "我的孩子")]:  # fmt: skip
-        client.logout()
-        response = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD}, follow=True)
-        html = response.content.decode()
-        if username != "parent":
-            code = re.search(r'id="demo-code">[^<]*?(\d{6})', html).group(1)
-            response = client.post(response.request["PATH_INFO"], {"code": code, "next": "/"}, follow=True)
-            html = response.content.decode()
-        assert f"<h1>{heading}</h1>" in html, username
+        assert f"<h1>{heading}</h1>" in _sign_in(client, username).content.decode(), username
     # The demo ledger: two students on the high-risk list, one referral waiting, after two runs.
     from crisis import selectors
     from crisis.models import Case, FollowUp
@@ -69,3 +84,86 @@ def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settin
     client.logout()
     response = client.post(reverse("counseling:student_start"), {"code": DEMO_BOOKING_CODE})
     assert response["Location"] == reverse("counseling:student_book")
+
+
+def _stored_text():
+    """Every text and JSON value in the database, encrypted fields read in clear, table by table."""
+    for model in apps.get_models():
+        fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.CharField | models.TextField
+                                                                                | models.JSONField)]  # fmt: skip
+        if fields:
+            for row in model._base_manager.values_list(*fields):
+                yield model._meta.label, " ".join(str(value) for value in row)
+
+
+def test_the_demo_links_where_it_serves_and_sends_to_the_outbox_it_names(
+    db, capsys, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = SITE
+    settings.DEMO_OUTBOX = str(tmp_path / "outbox.txt")
+    settings.EMAIL_BACKEND = "portal.channels.DemoOutboxEmailBackend"  # as settings.py picks it for DEMO_OUTBOX
+    with django_capture_on_commit_callbacks(execute=True):  # the messages leave once the seeding commits
+        call_command("seed_demo")
+    printed = capsys.readouterr()
+    outbox = (tmp_path / "outbox.txt").read_text(encoding="utf-8")
+
+    # Short: what runs where, the logins, the codes and pages to try, where the messages went.
+    lines = printed.out.splitlines()
+    assert len(lines) <= 25, printed.out
+    assert printed.err == ""
+    assert lines[0].endswith(f"{SITE}/")
+    assert str(tmp_path / "outbox.txt") in lines[-1]
+    mailbox = f"{SITE}/counseling/mailbox/write/"
+    for expected in ("counselor-a", DEMO_PASSWORD, "DEMO-2345", "BOOK-2345", f"{SITE}/s/",
+                     f"{SITE}/counseling/student/", f"{mailbox}school-a/", f"{mailbox}school-d/",
+                     f"{SITE}/counseling/?week="):  # fmt: skip
+        assert expected in printed.out, expected
+    # The messages are in the outbox, not on the console: consent requests to every guardian at school A, the
+    # guardian's acknowledgement link, and the expert's e-mail.
+    assert outbox.count("==== ") > 280
+    assert f"{SITE}/screening/consent/" in outbox and f"{SITE}/crisis/ack/" in outbox
+    assert "E-mail to expert@demo.invalid" in outbox
+    assert "SMS to" not in printed.out + printed.err
+
+    # Nothing printed, sent or stored links to another port.
+    assert ":8000" not in printed.out + printed.err and ":8000" not in outbox
+    stored = [(table, text) for table, text in _stored_text() if ":8000" in text]
+    assert stored == []
+    assert any(SITE in text for table, text in _stored_text() if table == "portal.InboxMessage")
+
+
+def test_counselor_a_writes_up_a_past_appointment_at_once(db, client, settings, tmp_path):
+    settings.DEMO_OUTBOX = str(tmp_path / "outbox.txt")
+    call_command("seed_demo")
+    counselor = User.objects.get(username="counselor-a")
+    past = Booking.objects.filter(slot__counselor=counselor, slot__starts_at__lt=timezone.now())
+    assert past.count() == 5
+    assert SessionRecord.objects.filter(author=counselor, booking__in=past).count() == 3
+    waiting = past.filter(record__isnull=True).order_by("slot__starts_at")
+    assert [b.status for b in waiting] == ["attended", "booked"]
+
+    # As a counselor would: the week the output names, the slot, its link to the record form, the form.
+    _sign_in(client, "counselor-a")
+    booking = waiting.last()
+    day = timezone.localdate(booking.slot.starts_at)
+    week = client.get(reverse("counseling:schedule"), {"week": day.isoformat()}).content.decode()
+    slot_url = reverse("counseling:slot", args=[booking.slot_id])
+    assert slot_url in week and booking.student.name in week
+    form_url = reverse("counseling:record_new", args=[booking.pk])
+    assert form_url in client.get(slot_url).content.decode()
+    response = client.get(form_url)
+    assert response.status_code == 200 and 'name="summary"' in response.content.decode()
+    response = client.post(form_url, {"held_on": day.isoformat(), "attendance": "attended",
+                                      "session_type": "individual", "summary": "谈了考试压力。"})  # fmt: skip
+    record = SessionRecord.objects.get(booking=booking)
+    assert response["Location"] == reverse("counseling:record", args=[record.pk])
+    booking.refresh_from_db()
+    assert booking.status == "attended"
+
+
+def test_production_refuses_the_demo_outbox():
+    from tests.portal.test_login_security import PRODUCTION_ENV, _manage
+
+    result = _manage("check", env={**PRODUCTION_ENV, "DEMO_OUTBOX": ".demo/outbox.txt"})
+    assert result.returncode != 0
+    assert "DEMO_OUTBOX" in result.stderr

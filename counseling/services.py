@@ -9,12 +9,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from counseling import selectors
+from counseling import selectors, sql
 from counseling.models import (
     ACTIVE,
     DEFAULT_RISK_WORDS,
@@ -33,7 +33,6 @@ from counseling.models import (
 )
 from portal import audit, codes, notifications
 from portal.models import Guardian, Role, School, Student, StudentGuardian, Term, User
-from portal.prepared import Prepared
 from portal.selectors import school_staff
 
 
@@ -168,7 +167,7 @@ def next_free(school_id: int, student: Student, instead_of: int) -> list[Slot]:
 
 def _refuse_if_full(slot: Slot, student: Student) -> None:
     """An individual slot already full when read is refused at once, without a transaction: most of the parents
-    racing for a popular time (B3) learn it is taken without waiting for its row lock. (A seat freed since the
+    racing for a popular time learn it is taken without waiting for its row lock. (A seat freed since the
     read is seen by the next try.) Group sessions go on to their waiting list."""
     if slot.kind == SlotKind.INDIVIDUAL and slot.booked >= slot.capacity:
         raise Refused("taken", (slot, student))
@@ -193,7 +192,7 @@ def booking_create(
     booking = Booking(slot=slot, student=student, channel=channel, made_by=made_by, contact=contact, reason=reason)
     try:
         with audit.atomic():
-            if not _take_seat(booking, now):
+            if not sql.take_seat(booking, now):
                 # Full (or gone). Joining a group's waiting list holds the slot's row lock, so a cancellation
                 # running now either frees the seat before this retry or sees this waiter and promotes it.
                 current = (
@@ -216,40 +215,6 @@ def booking_create(
         held = Booking.objects.filter(slot=slot, student=student, status__in=ACTIVE).values_list("channel", flat=True)
         # A place the student booked themselves stays confidential: to anyone else the slot is simply taken.
         raise Refused("taken" if "student" in held and channel != "student" else "already") from exc
-
-
-# A free seat taken and the booking written in one prepared statement: the winners of a race (B3) commit
-# sooner. No seat (full, cancelled, started): nothing is written, and booking_create looks closer.
-_TAKE_SEAT = Prepared(
-    "booking_take_seat",
-    "WITH seat AS (UPDATE counseling_slot SET booked = booked + 1 WHERE id = %s::bigint AND NOT cancelled "
-    "AND starts_at > %s::timestamptz AND booked < capacity RETURNING id) "
-    "INSERT INTO counseling_booking (slot_id, student_id, made_by_id, channel, contact_id, reason, status, "
-    "created_at, changed_at, moved_to_id, reminded_day, reminded_hour) "
-    "SELECT seat.id, %s::bigint, %s::bigint, %s::varchar, %s::bigint, %s::varchar, %s::varchar, %s::timestamptz, "
-    "NULL, NULL, NULL, NULL FROM seat RETURNING id",
-)
-
-
-def _take_seat(booking: Booking, now: dt.datetime) -> bool:
-    """Book a free seat of the booking's slot (one statement on PostgreSQL); False when there is none."""
-    b = booking
-    if connection.vendor != "postgresql":
-        seat = Slot.objects.filter(pk=b.slot_id, cancelled=False, starts_at__gt=now, booked__lt=F("capacity")).update(
-            booked=F("booked") + 1
-        )
-        if seat:
-            b.save()
-        return bool(seat)
-    with connection.cursor() as cursor:
-        _TAKE_SEAT.execute(cursor, [b.slot_id, now, b.student_id, b.made_by_id, b.channel, b.contact_id, b.reason,
-                                    b.status, b.created_at])  # fmt: skip
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    b.pk = row[0]
-    b._state.adding = False
-    return True
 
 
 def _may_change(booking: Booking, by: User | None) -> None:

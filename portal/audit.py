@@ -1,9 +1,9 @@
 """Writing and verifying the audit log.
 
 Each event carries the hash of the one before it. Writers take a PostgreSQL advisory lock
-for the rest of their transaction before reading the last hash, so concurrent writers are
-serialised and the chain never forks; the lock is released at commit or rollback, so a
-rolled-back event leaves no gap. (SQLite, used only by the demo, serialises writers itself.)
+for the rest of their transaction before reading the last hash (portal.sql.audit_chain_lock), so
+concurrent writers are serialised and the chain never forks; the lock is released at commit or
+rollback, so a rolled-back event leaves no gap.
 
 Events hold who, what kind of record, which one, when and the request id: never content.
 """
@@ -27,12 +27,10 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from portal import sql
 from portal.models import AuditEvent
-from portal.prepared import Prepared
 
 GENESIS = "0" * 64
-# Any fixed 64-bit number: the key of the advisory lock that serialises chain writers.
-_CHAIN_LOCK = 0x5053595F41554454  # "PSY_AUDT"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -241,44 +239,13 @@ def _write(groups: list[tuple[Actor, dict[str, Any], list[Entry]]]) -> None:
     # Inside the caller's transaction as it is (no savepoint: a failed insert fails the whole write, as it must);
     # a transaction of its own otherwise.
     with contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic():
-        if connection.vendor != "postgresql":
-            previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
-            events = []
-            for row in rows:
-                events.append(AuditEvent(**dict(zip(_COLUMNS, row, strict=True)), prev_hash=previous,
-                                         hash=_hash(previous, row)))  # fmt: skip
-                previous = events[-1].hash
-            AuditEvent.objects.bulk_create(events)
-            return
-        with connection.cursor() as cursor:
-            # One round trip: the lock, then (a new statement, so a fresh snapshot) the hash it guards.
-            cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {_LAST}", [_CHAIN_LOCK])
-            last = cursor.fetchone()
-            previous = last[0] if last else GENESIS
-            chained = []
-            for row in rows:
-                digest = _hash(previous, row)
-                chained.append((*row[:10], json.dumps(row[10]), previous, digest))
-                previous = digest
-            # One prepared INSERT of arrays, whatever the number of events: Django's bulk_create spent longer
-            # compiling a thousand rows than PostgreSQL took to write them (scoring writes one event per response,
-            # B2), and a single event no longer pays for planning (B1).
-            _INSERT.execute(cursor, [list(column) for column in zip(*chained, strict=True)])
-
-
-# Planned at each use, never prepared: a prepared statement without parameters keeps its first plan for the
-# connection's life, and on a new database (an empty audit table, its statistics saying so) that plan was a
-# scan and sort of the whole table. Held under the chain lock while the chain grew, it cut B1 from 310 to 150
-# submissions/s within the first run on a fresh clone. Planned each time, the table's real size picks the index.
-_LAST = "SELECT hash FROM portal_auditevent ORDER BY id DESC LIMIT 1"
-_INSERT = Prepared(
-    "audit_insert",
-    "INSERT INTO portal_auditevent (created_at, actor_id, actor_username, role, action, object_type, object_id, "
-    "student_id, school_id, request_id, detail, prev_hash, hash) "
-    "SELECT * FROM unnest(%s::timestamptz[], %s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], "
-    "%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[], %s::varchar[], %s::jsonb[], %s::varchar[], "
-    "%s::varchar[])",
-)
+        previous = sql.audit_chain_lock() or GENESIS
+        chained = []
+        for row in rows:
+            digest = _hash(previous, row)
+            chained.append((*row[:10], json.dumps(row[10]), previous, digest))
+            previous = digest
+        sql.audit_insert(chained)
 
 
 def _label(model: type[models.Model]) -> str:

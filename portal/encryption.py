@@ -89,35 +89,23 @@ def encrypted_fields() -> list[tuple[type[models.Model], EncryptedTextField]]:
 
 def rotate_all(*, batch_size: int = 500) -> dict[str, int]:
     """Re-encrypt every encrypted value with the newest key. Returns rows rewritten per field."""
-    from django.db import connection, transaction
+    from django.db import transaction
+
+    from portal import sql
 
     done: dict[str, int] = {}
     for model, encrypted in encrypted_fields():
-        name, column = encrypted.name, encrypted.column
-        table = model._meta.db_table
-        pk = model._meta.pk.column  # type: ignore[union-attr]
         count = 0
         last = None
         while True:
-            # Raw SQL: the ciphertext itself is rotated, so no plaintext passes through memory or the audit log.
-            with transaction.atomic(), connection.cursor() as cursor:
-                where = f"WHERE {pk} > %s AND " if last is not None else "WHERE "
-                cursor.execute(
-                    f"SELECT {pk}, {column} FROM {table} {where}{column} IS NOT NULL AND {column} <> '' "  # noqa: S608
-                    f"ORDER BY {pk} LIMIT %s",
-                    [last, batch_size] if last is not None else [batch_size],
-                )
-                rows = cursor.fetchall()
+            # The ciphertext itself is rotated: no plaintext passes through the ORM or the audit log.
+            with transaction.atomic():
+                rows = sql.encrypted_batch(model, encrypted.column, last, batch_size)
                 for row_pk, token in rows:
-                    # Only if the row still holds what was read: a save in between is kept, not overwritten
-                    # (it is encrypted with the newest key already).
-                    cursor.execute(
-                        f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
-                        [rotate(token), row_pk, token],
-                    )
+                    sql.encrypted_replace(model, encrypted.column, row_pk, token, rotate(token))
             if not rows:
                 break
             count += len(rows)
             last = rows[-1][0]
-        done[f"{model._meta.label}.{name}"] = count
+        done[f"{model._meta.label}.{encrypted.name}"] = count
     return done

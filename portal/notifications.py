@@ -18,16 +18,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from portal import channels
+from portal import channels, sql
 from portal.models import Delivery, Guardian, InboxMessage, Notification, User
 from portal.models.notify import DeliveryStatus
 from portal.models.people import Channel
-from portal.prepared import Prepared
 
 logger = logging.getLogger(__name__)
 
@@ -73,55 +72,14 @@ def notification_send(
         for c in wanted
         if c not in chosen
     ]  # fmt: skip
-    with transaction.atomic(savepoint=False):  # one statement on PostgreSQL; the caller's transaction, if any
-        ids = _write(notification, deliveries)
+    with transaction.atomic(savepoint=False):  # one statement; the caller's transaction, if any
+        ids = sql.notification_write(notification, deliveries)
         if ids is None:  # the same dedupe_key was sent before
             return None
         # robust: the rows are committed by then, so a broker that is down must not turn the caller's
         # committed change into an error (nor skip its other on-commit work); the sweeper queues them later.
         transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return notification
-
-
-# The notification and its deliveries in one prepared statement: every booking, alert and reminder writes one.
-# A repeated dedupe_key inserts nothing (ON CONFLICT), even when two writers race.
-_WRITE = Prepared(
-    "notification_write",
-    "WITH n AS (INSERT INTO portal_notification (kind, user_id, guardian_id, context, dedupe_key, created_at) "
-    "VALUES (%s::varchar, %s::bigint, %s::bigint, %s::jsonb, %s::varchar, %s::timestamptz) "
-    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id), "
-    "d AS (INSERT INTO portal_delivery (notification_id, channel, address, language, status, attempts, "
-    "next_attempt_at, enqueued_at, claimed_at, claim, sent_at, last_error) "
-    "SELECT n.id, x.* FROM n, unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::smallint[], "
-    "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::varchar[], %s::timestamptz[], %s::varchar[]) AS x "
-    "RETURNING id, status) "
-    "SELECT (SELECT id FROM n), ARRAY(SELECT id FROM d WHERE status = 'pending' ORDER BY id)",
-)
-_DELIVERY_COLUMNS = ("channel", "address", "language", "status", "attempts", "next_attempt_at", "enqueued_at",
-                     "claimed_at", "claim", "sent_at", "last_error")  # fmt: skip
-
-
-def _write(notification: Notification, deliveries: list[Delivery]) -> list[int] | None:
-    """Insert the notification and its deliveries; the pending deliveries' ids, or None for a repeated key."""
-    if connection.vendor != "postgresql":
-        if notification.dedupe_key and Notification.objects.filter(dedupe_key=notification.dedupe_key).exists():
-            return None
-        notification.save()
-        for d in deliveries:
-            d.notification = notification
-        return [d.pk for d in Delivery.objects.bulk_create(deliveries) if d.status == DeliveryStatus.PENDING]
-    context = Notification._meta.get_field("context").get_db_prep_save(notification.context, connection)
-    with connection.cursor() as cursor:
-        _WRITE.execute(cursor, [
-            notification.kind, notification.user_id, notification.guardian_id, context, notification.dedupe_key,
-            notification.created_at, *([getattr(d, c) for d in deliveries] for c in _DELIVERY_COLUMNS),
-        ])  # fmt: skip
-        pk, pending = cursor.fetchone()
-    if pk is None:
-        return None
-    notification.pk = pk
-    notification._state.adding = False
-    return list(pending)
 
 
 def _enqueue(delivery_ids: list[int], *, countdown: float | None = None) -> None:

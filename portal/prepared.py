@@ -1,8 +1,8 @@
-"""Server-side prepared statements, for the few queries on the hottest paths (PostgreSQL).
+"""Server-side prepared statements, for the few statements on the hottest paths (each app's sql.py).
 
 A query joining five tables took PostgreSQL longer to plan than to run (0.6 ms against 0.13 ms on the kiosk's
-row lock, B1). A prepared statement is planned once per database connection; connections are kept
-(CONN_MAX_AGE), so nearly every request only executes. Other databases (the demo's SQLite) run the SQL as it is.
+row lock; docs/benchmarks.md). A prepared statement is planned once per database connection; connections are kept
+(CONN_MAX_AGE), so nearly every request only executes.
 
 A statement is prepared on a connection the first time it is used there, in a round trip of its own, and only
 marked prepared once that succeeded. PREPARE is not undone by a rollback. Behind a pooler in transaction mode
@@ -25,32 +25,37 @@ M = TypeVar("M", bound=Model)
 _PLACEHOLDER = re.compile(r"%s(::\w+(?:\[\])?)?")
 
 
+REGISTRY: dict[str, Prepared] = {}
+
+
 class Prepared:
     def __init__(self, name: str, sql: str) -> None:
-        """`sql` with %s placeholders, as for cursor.execute."""
+        """`sql` with %s placeholders, as for cursor.execute. Every statement is kept in REGISTRY, where the tests
+        find them all to prepare on the test database and hold their columns to the models."""
+        if name in REGISTRY:
+            raise ValueError(f"a prepared statement named {name} exists already")
+        REGISTRY[name] = self
         self.name = name
         self.sql = sql
         casts = [m.group(1) or "" for m in _PLACEHOLDER.finditer(sql)]
         numbers = iter(range(1, len(casts) + 1))
-        self._prepare = f"PREPARE {name} AS " + _PLACEHOLDER.sub(lambda m: f"${next(numbers)}{m.group(1) or ''}", sql)
+        # The statement as the server takes it, with $1, $2... for its parameters.
+        self.server_sql = _PLACEHOLDER.sub(lambda m: f"${next(numbers)}{m.group(1) or ''}", sql)
         # What runs it, with %s placeholders for its parameters: usable inside a longer string of statements.
         self.call_sql = f"EXECUTE {name} ({', '.join(f'%s{c}' for c in casts)})" if casts else f"EXECUTE {name}"
 
     def prepare(self, cursor: Any) -> None:
-        """Make sure the statement is prepared on this connection (PostgreSQL only)."""
+        """Make sure the statement is prepared on this connection."""
         raw = connection.connection
         state: tuple[Any, set[str]] | None = getattr(connection, "_prepared_on", None)
         if state is None or state[0] is not raw:  # a new connection: nothing is prepared on it yet
             state = (raw, set())
             connection._prepared_on = state  # type: ignore[attr-defined]
         if self.name not in state[1]:
-            cursor.execute(self._prepare)
+            cursor.execute(f"PREPARE {self.name} AS {self.server_sql}")
             state[1].add(self.name)
 
     def execute(self, cursor: Any, params: Sequence[Any]) -> None:
-        if connection.vendor != "postgresql":
-            cursor.execute(self.sql, params)
-            return
         self.prepare(cursor)
         cursor.execute(self.call_sql, params)
 
@@ -63,7 +68,7 @@ def columns(model: type[Model], alias: str) -> str:
 def instance(model: type[M], values: Sequence[Any]) -> M:
     """A model instance from the values `columns(model, ...)` selected, built as the ORM builds it (from_db, after
     each field's converters)."""
-    names, converters = _reader(model, connection.vendor)
+    names, converters = _reader(model)
     if converters:
         values = list(values)
         for i, field, convert in converters:
@@ -72,8 +77,8 @@ def instance(model: type[M], values: Sequence[Any]) -> M:
 
 
 @functools.cache
-def _reader(model: type[Model], vendor: str) -> tuple[list[str], list[tuple[int, Any, Any]]]:
-    """The model's field names and the converters of its fields on this database, once per model."""
+def _reader(model: type[Model]) -> tuple[list[str], list[tuple[int, Any, Any]]]:
+    """The model's field names and the converters of its fields, once per model."""
     fields = model._meta.concrete_fields
     converters = [(i, f, c) for i, f in enumerate(fields) for c in f.get_db_converters(connection)]  # type: ignore[attr-defined]
     return [f.attname for f in fields], converters

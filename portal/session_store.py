@@ -1,10 +1,7 @@
 """Django's database sessions, with whose session it is in a column (portal.models.Session), read in one
-prepared statement together with that user and their roles (PostgreSQL).
+prepared statement together with that user and their roles (portal.sql.session_load).
 
-Every signed-in request reads its session, then its user. Through the ORM that was four queries (session,
-user, memberships, guardian check), costing more to build, plan and send than to run (B3); here it is one,
-planned once per kept connection. portal.auth_backend takes the user from it. Writing, creating and deleting
-sessions stay Django's own. Other databases (the demo's SQLite) read through the ORM as Django ships it.
+portal.auth_backend takes the user from it. Writing, creating and deleting sessions stay Django's own.
 """
 
 from __future__ import annotations
@@ -13,17 +10,9 @@ from typing import Any
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
-from django.db import connection
 from django.utils import timezone
 
-from portal.auth_backend import USER_COLUMNS, USER_ROLES_JOIN
-from portal.prepared import Prepared
-
-_LOAD = Prepared(
-    "session_load",
-    f"SELECT s.session_data, {USER_COLUMNS} FROM portal_session s LEFT JOIN portal_user u ON u.id = s.user_id "  # noqa: S608 - the model's column names
-    f"{USER_ROLES_JOIN} WHERE s.session_key = %s::varchar AND s.expire_date > %s::timestamptz",
-)
+from portal import sql
 
 
 class SessionStore(db.SessionStore):
@@ -42,13 +31,9 @@ class SessionStore(db.SessionStore):
         return row
 
     def load(self) -> dict[str, Any]:
-        if connection.vendor != "postgresql":
-            return super().load()
-        with connection.cursor() as cursor:
-            _LOAD.execute(cursor, [self.session_key, timezone.now()])
-            row = cursor.fetchone()
-        if row is None:  # unknown or expired: a new, empty session (as Django's own load)
+        found = sql.session_load(self.session_key, timezone.now())
+        if found is None:  # unknown or expired: a new, empty session (as Django's own load)
             self._session_key = None
             return {}
-        self.user_row = row[1:] if row[1] is not None else None
-        return self.decode(row[0])
+        data, self.user_row = found
+        return self.decode(data)

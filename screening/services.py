@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
 import time
 from collections.abc import Iterable
@@ -13,7 +12,7 @@ from typing import Any
 
 from django.core import signing
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +20,8 @@ from django.utils import timezone
 from crisis import services as crisis
 from portal import audit, codes, notifications
 from portal.models import District, Guardian, Role, School, SchoolYear, Student, StudentGuardian, User
-from portal.prepared import Prepared
 from portal.selectors import school_staff
+from screening import sql
 from screening.definitions import Definition, DefinitionError, shipped
 from screening.models import (
     Battery,
@@ -426,46 +425,6 @@ def answer_save(
             audit.append(audit.entries_for(Participation, [locked.pk], verb="complete"))
 
 
-# The kiosk's path (B1) is plain SQL: the ORM spent longer compiling its dozen queries than PostgreSQL took
-# to run them. The rules are the functions the form uses (_check_code, _asked, _hits_critical).
-#
-# The participation a code opens, row-locked, with what the code check needs and its student's battery (self
-# and parent instruments, in order), each with the status of its response if one is there: one row per
-# instrument.
-_KIOSK_LOCK = Prepared(
-    "kiosk_lock",
-    """
-SELECT p.id, k.status, k.opens_on, k.closes_on, p.completed_at, p.consent, s.status, p.student_id, s.school_id,
-       i.id, i.loaded_at, r.status
-  FROM screening_participation p
-  JOIN screening_campaign k ON k.id = p.campaign_id
-  JOIN portal_student s ON s.id = p.student_id
-  JOIN portal_classroom c ON c.id = s.classroom_id
-  LEFT JOIN screening_battery b ON b.campaign_id = p.campaign_id AND b.grade_from <= c.grade
-                               AND b.grade_to >= c.grade
-  LEFT JOIN screening_instrument i ON i.id = b.instrument_id
-  LEFT JOIN screening_response r ON r.participation_id = p.id AND r.instrument_id = i.id
- WHERE p.code_digest = %s
- ORDER BY b.position, b.id
-"""
-    + (" FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""),
-)
-_KIOSK_INSERT = """
-INSERT INTO screening_response (participation_id, instrument_id, source, answers, status, started_at,
-                                submitted_at, band, outcome, subscales, review_flags)
-VALUES (%s, %s, %s, %s, %s, %s, %s, '', '', '{}', '[]')
-RETURNING id
-"""
-_KIOSK_PROGRESS = (
-    "UPDATE screening_participation SET started_at = COALESCE(started_at, %s), completed_at = %s WHERE id = %s"
-)
-# Both in one statement, on PostgreSQL.
-_KIOSK_WRITE = Prepared(
-    "kiosk_write",
-    f"WITH response AS ({_KIOSK_INSERT}) {_KIOSK_PROGRESS} RETURNING (SELECT id FROM response)",  # noqa: S608 - constants
-)
-
-
 @functools.lru_cache(maxsize=256)
 def _definition(instrument_id: int, loaded_at: dt.datetime | str) -> Definition:
     """A loaded version's definition, parsed once per process: a version never changes once loaded
@@ -488,11 +447,10 @@ def response_submit(
     Refused codes: those of participation_for_code; "unknown_instrument", "bad_answer"; "answered" or
     "completed" for an instrument already begun or submitted.
 
-    Four statements (B1): the code's participation row-locked with its battery, the response with the
-    participation's progress, and the audit chain's lock and insert."""
-    with audit.atomic(), connection.cursor() as cursor:
-        _KIOSK_LOCK.execute(cursor, [code_digest(code)])
-        rows = cursor.fetchall()
+    Four statements: the code's participation row-locked with its battery, the response with the
+    participation's progress (screening.sql), and the audit chain's lock and insert."""
+    with audit.atomic():
+        rows = sql.kiosk_battery(code_digest(code))
         if not rows:
             raise Refused("unknown")
         participation, *checked, student, school = rows[0][:9]
@@ -515,17 +473,10 @@ def response_submit(
         now = timezone.now()
         started = min(started_at or now, now)
         completed = all(s not in (None, ResponseStatus.IN_PROGRESS) for _, pk, s in own if pk != instrument)
-        at = connection.ops.adapt_datetimefield_value
-        written = [participation, instrument, ResponseSource.WEB, json.dumps(given), ResponseStatus.SUBMITTED,
-                   at(started), at(now)]  # fmt: skip
-        progress = [at(started), at(now) if completed else None, participation]
-        if connection.vendor == "postgresql":
-            _KIOSK_WRITE.execute(cursor, written + progress)
-            response = cursor.fetchone()[0]
-        else:
-            cursor.execute(_KIOSK_INSERT, written)
-            response = cursor.fetchone()[0]
-            cursor.execute(_KIOSK_PROGRESS, progress)
+        response = sql.kiosk_write(
+            participation=participation, instrument=instrument, source=ResponseSource.WEB, answers=given,
+            status=ResponseStatus.SUBMITTED, started=started, now=now, completed=completed,
+        )  # fmt: skip
         events = [audit.Entry("response.submit", "screening.response", response, student, school)]
         if completed:
             events.append(audit.Entry("participation.complete", "screening.participation", participation,

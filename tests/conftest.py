@@ -392,21 +392,6 @@ def verify_session(client, user: User) -> None:
     session.save()
 
 
-def user_reads() -> int:
-    """The queries a signed-in request makes to know who is asking: on PostgreSQL one, the session with its user
-    and their roles (portal.session_store); elsewhere the session, user, memberships and guardian check."""
-    from django.db import connection
-
-    return 1 if connection.vendor == "postgresql" else 4
-
-
-def require_postgres() -> None:
-    """Behaviour that only PostgreSQL provides: skip locally on SQLite, fail in CI."""
-    import os
-
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the suite on PostgreSQL (DATABASE_URL)")
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+# The queries a signed-in request makes to know who is asking: one, the session with its user and their roles
+# (portal.sql.session_load).
+USER_READS = 1

@@ -10,7 +10,7 @@ from counseling import services
 from counseling.models import Booking, Closure, Opening, Period, Room, Slot
 from portal.models import Notification, SchoolYear, Term
 from tests import factories
-from tests.conftest import user_reads
+from tests.conftest import USER_READS
 
 
 def test_a_parent_books_sees_moves_and_cancels(world, login, django_capture_on_commit_callbacks):
@@ -175,7 +175,7 @@ def test_the_week_page_runs_a_constant_number_of_queries(world, login):
         services.booking_create(slot=slot, student=student, channel="phone")
     # session, user with roles, device, school, slots, bookings, mailbox counts, and the audit events of the
     # bookings shown (their students, the chain's last hash with, on PostgreSQL, its lock; the insert)
-    assert queries() == few == user_reads() + 9
+    assert queries() == few == USER_READS + 9
 
 
 def test_the_booking_page_ignores_a_forged_instead_of(world, login):

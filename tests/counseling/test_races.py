@@ -11,7 +11,6 @@ from django.utils import timezone
 from counseling import services
 from counseling.models import Booking, Room, Slot
 from tests import factories
-from tests.conftest import require_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +68,6 @@ def _race(calls):
 
 
 def test_200_parallel_requests_for_50_slots_book_exactly_50():
-    require_postgres()
     school = factories.SchoolFactory()
     counselor = factories.UserFactory()
     slots = _slots(school, counselor, 50)
@@ -91,7 +89,6 @@ def test_200_parallel_requests_for_50_slots_book_exactly_50():
 
 
 def test_a_group_sessions_capacity_holds_and_the_rest_wait_in_order():
-    require_postgres()
     school = factories.SchoolFactory()
     [group] = _slots(school, factories.UserFactory(), 1, kind="group", capacity=8)
     students = factories.StudentFactory.create_batch(40, classroom=factories.ClassroomFactory(school=school))
@@ -109,7 +106,6 @@ def test_a_group_sessions_capacity_holds_and_the_rest_wait_in_order():
 
 
 def test_cancel_then_rebook_races_never_overbook():
-    require_postgres()
     school = factories.SchoolFactory()
     [slot] = _slots(school, factories.UserFactory(), 1)
     classroom = factories.ClassroomFactory(school=school)
@@ -126,7 +122,6 @@ def test_cancel_then_rebook_races_never_overbook():
 
 
 def test_the_database_refuses_an_overbooking_even_without_the_service():
-    require_postgres()
     from django.db import IntegrityError
 
     [slot] = _slots(factories.SchoolFactory(), factories.UserFactory(), 1)
@@ -135,7 +130,6 @@ def test_the_database_refuses_an_overbooking_even_without_the_service():
 
 
 def test_parents_racing_through_the_page_get_booked_or_the_next_free_times_never_a_500():
-    require_postgres()
     from django.test import Client
     from django.urls import reverse
 
@@ -167,7 +161,6 @@ def test_parents_racing_through_the_page_get_booked_or_the_next_free_times_never
 
 
 def test_a_cancellation_racing_a_new_waiter_never_leaves_a_free_seat_and_a_queue():
-    require_postgres()
     school = factories.SchoolFactory()
     classroom = factories.ClassroomFactory(school=school)
     for round_ in range(15):

@@ -11,7 +11,7 @@ from crisis.api import CaseSerializer
 from crisis.models import Case, FollowUp, GuardianNotice, Referral, Status
 from portal.models import AuditEvent
 from tests import factories
-from tests.conftest import user_reads
+from tests.conftest import USER_READS
 
 
 def _ids(response) -> list[int]:
@@ -88,7 +88,7 @@ def test_the_register_list_runs_a_constant_number_of_queries(world, login, djang
         Case.objects.create(student=student, source="screening", suggested_tier=2)
     # session, user with roles, device, count, page; then the list's one audit event: the chain's last hash
     # (on PostgreSQL in one round trip with the advisory lock), the insert.
-    with django_assert_num_queries(user_reads() + 5):
+    with django_assert_num_queries(USER_READS + 5):
         response = client.get(reverse("case-list"), {"page_size": 1000})
     assert len(response.json()["results"]) == 21
 

@@ -13,7 +13,7 @@ from crisis import selectors, services
 from crisis.models import Case, FollowUp, FollowUpPolicy, Referral
 from portal.models import AuditEvent
 from tests import factories
-from tests.conftest import require_postgres, user_reads
+from tests.conftest import USER_READS
 
 
 def test_raising_opens_one_pending_case_and_never_lowers_its_tier(world):
@@ -41,7 +41,6 @@ def test_a_closed_case_lets_a_new_episode_open(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_raises_for_one_student_end_in_one_case(world):
-    require_postgres()
     student = world.student_w
     start = threading.Barrier(2)
     results, errors = [], []
@@ -182,7 +181,7 @@ def test_the_high_risk_list_page_runs_a_constant_number_of_queries(world, login)
         services.case_raise(student=factories.StudentFactory(classroom=world.class_a2), suggested_tier=1,
                             source="teacher")  # fmt: skip
     # session, user with roles, device, the cases with their last contact, district policies, pending cases
-    assert queries() == few == user_reads() + 4
+    assert queries() == few == USER_READS + 4
 
 
 def test_the_ledger_exports_to_xlsx_with_the_schools_cases_only(world, login):

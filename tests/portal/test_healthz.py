@@ -22,8 +22,6 @@ def test_database_down_answers_503(client, db, monkeypatch, settings):
     settings.REDIS_URL = ""
 
     class DownDatabase:
-        vendor = "postgresql"
-
         def cursor(self):
             raise OperationalError("connection refused")
 

@@ -215,9 +215,6 @@ def test_two_simultaneous_uses_of_one_code_let_only_one_in(transactional_db):
 
     from django.db import connection, transaction
 
-    from tests.conftest import require_postgres
-
-    require_postgres()
     user = factories.UserFactory(username="counselor_race")
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     code = _code(device)

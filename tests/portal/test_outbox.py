@@ -15,7 +15,6 @@ from portal import channels, notifications, services
 from portal.models import Delivery, InboxMessage, Notification
 from portal.models.notify import DeliveryStatus
 from tests import factories
-from tests.conftest import require_postgres
 from tests.portal.rosters import GOOD_ROWS, csv_bytes
 
 CONTEXT = factories.NotificationFactory._meta.declarations["context"].function()
@@ -94,7 +93,6 @@ def test_the_same_cause_notifies_once(recipient):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_of_the_same_cause_at_once_notify_once_and_neither_fails():
-    require_postgres()
     recipient = factories.UserFactory(email="wang@example.com", language="en")
     both_inside = threading.Barrier(2)
     sent: list[object] = []

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from portal.models import User
 from tests import factories
-from tests.conftest import user_reads
+from tests.conftest import USER_READS
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_student_list_query_count_is_pinned(world, login, django_assert_num_quer
     for _ in range(10):
         factories.StudentFactory(classroom=world.class_a2)
     # who is asking (session, user, roles), the session's second-factor device, count, page
-    with django_assert_num_queries(user_reads() + 3):
+    with django_assert_num_queries(USER_READS + 3):
         client.get(reverse("student_list"))
 
 
@@ -110,7 +110,7 @@ def test_student_api_list_query_count_is_pinned(world, login, django_assert_num_
         factories.StudentFactory(classroom=world.class_a2)
     # As the page, plus the audit events for the rows returned: the rows' schools, the chain's last hash (on
     # PostgreSQL in one round trip with the advisory lock that serialises writers), one insert.
-    with django_assert_num_queries(user_reads() + 6):
+    with django_assert_num_queries(USER_READS + 6):
         client.get(reverse("student-list"))
 
 

@@ -6,13 +6,10 @@ import time
 import pytest
 from django.db import connection
 
-from tests.conftest import require_postgres
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_connection_the_server_ended_is_noticed_without_a_query_and_replaced():
-    require_postgres()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()

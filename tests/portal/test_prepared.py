@@ -4,7 +4,6 @@ import pytest
 from django.db import connection, transaction
 
 from portal.prepared import Prepared
-from tests.conftest import require_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +17,6 @@ def _prepared_on_server() -> set[str]:
 
 
 def test_a_statement_is_prepared_once_per_connection_and_again_on_a_new_one():
-    require_postgres()
     with connection.cursor() as cursor:
         DOUBLE.execute(cursor, [21, ["a", None]])
         assert cursor.fetchone() == (42, ["a", None])
@@ -33,7 +31,6 @@ def test_a_statement_is_prepared_once_per_connection_and_again_on_a_new_one():
 
 
 def test_a_rolled_back_transaction_keeps_the_statement_prepared():
-    require_postgres()
     with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:  # noqa: PT012
         DOUBLE.execute(cursor, [1, []])
         raise RuntimeError

@@ -167,7 +167,7 @@ class CaseViewSet(AuditedReadMixin, viewsets.ReadOnlyModelViewSet[Case]):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The register is read in pages of up to 1,000 rows: built from .values(), not model instances and
-        a ModelSerializer, so that it costs about what the rows cost (B5). Same fields, same JSON, as
+        a ModelSerializer, so that it costs about what the rows cost. Same fields, same JSON, as
         CaseSerializer (a test compares the two)."""
         queryset = self.filter_queryset(self.get_queryset())
         paginator = cast(LedgerPagination, self.paginator)  # not the mixin's: it audits model rows, here dicts

@@ -40,7 +40,7 @@ class DashboardView(APIView):
         filters = _filters(request)
         _audit(request, "api", filters)  # type: ignore[arg-type]
         # The figures change only when the rollups are refreshed: the same schools, filters and language get the
-        # same answer until then, rendered once (B4: from about 90 ms to a cache read).
+        # same answer until then, rendered once (from about 90 ms to a cache read).
         scope = hashlib.sha256(json.dumps([visible, filters, get_language()], default=str).encode()).hexdigest()
         key = f"dashboard-api:{services.generation()}:{scope}"
         data = cache.get(key)

@@ -1,7 +1,7 @@
 """Django's Redis cache, keeping one client per connection pool.
 
 Django's client builds a new redis.Redis for every call, and redis-py fills a table of ~170 reply callbacks
-in each: a fifth of a millisecond per cache call, as long as the call itself (B1 makes two per submission).
+in each: a fifth of a millisecond per cache call, as long as the call itself (a kiosk submission makes two).
 A redis.Redis only borrows connections from its pool, so one per pool serves every call and thread.
 """
 

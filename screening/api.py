@@ -41,7 +41,7 @@ def _answers(data: Any) -> dict[int, int | None] | None:
 
 class AnswersField(serializers.DictField):
     """The answers, checked in one pass: a DRF IntegerField per item took longer than storing the whole
-    response (B1). The child field only describes the values in the API schema."""
+    response. The child field only describes the values in the API schema."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(child=serializers.IntegerField(allow_null=True, min_value=0, max_value=99), **kwargs)
@@ -68,7 +68,7 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,30}\Z")
 
 def well_formed(data: Any) -> dict[str, Any] | None:
     """SubmissionSerializer's validated data for the usual well-formed body, without building a serializer,
-    which cost a seventh of a submission (B1). None for anything else: the serializer then decides and words
+    which cost a seventh of a submission. None for anything else: the serializer then decides and words
     the error. A test holds this to the serializer: whatever it accepts, the serializer accepts the same."""
     if type(data) is not dict or "started_at" in data:
         return None
@@ -87,7 +87,7 @@ class SubmittedSerializer(serializers.Serializer[Any]):
 class SubmissionView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    # A kiosk sends and reads JSON: no form parsing, no browsable page to negotiate for (B1).
+    # A kiosk sends and reads JSON: no form parsing, no browsable page to negotiate for.
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
 

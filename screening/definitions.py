@@ -80,7 +80,7 @@ class Definition:
     critical: tuple[Critical, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    # Computed once per definition: the kiosk checks every answer against them (B1).
+    # Computed once per definition: the kiosk checks every answer against them.
     @functools.cached_property
     def numbers(self) -> tuple[int, ...]:
         return tuple(item.number for item in self.items)

@@ -510,7 +510,7 @@ def _score_enqueue() -> None:
     """Ask the bulk workers to score what is submitted. A scoring task drains every submitted row in
     batches, so one task a second covers any number of submissions: the first submission of each second
     queues one that runs after the second is over (and sees every row committed in it); the rest queue
-    nothing. Publishing a task per submission cost more than the submission itself (B1). Critical answers
+    nothing. Publishing a task per submission cost more than the submission itself. Critical answers
     never wait for this: they have their own task (triage_urgent). Callers register it robust: with the
     broker down, the committed submission stands and beat's sweep scores it."""
     from screening.tasks import score_pending
@@ -581,7 +581,7 @@ def score_batch(limit: int = 500) -> int:
     now = timezone.now()
     with audit.atomic():
         # Claim by id alone (the partial index on submitted rows), then load: the joined claim made the
-        # planner walk the whole table, half a second a call even with nothing to score (B2).
+        # planner walk the whole table, half a second a call even with nothing to score.
         claimed = list(
             Response.objects.select_for_update(skip_locked=True)
             .filter(status=ResponseStatus.SUBMITTED)
@@ -591,7 +591,7 @@ def score_batch(limit: int = 500) -> int:
         if not claimed:
             return 0
         # Only what scoring reads, and each instrument once: joined to every row, the instrument's definition
-        # (and the participation's encrypted code) were sent, parsed and decrypted 500 times a batch (B2).
+        # (and the participation's encrypted code) were sent, parsed and decrypted 500 times a batch.
         responses = list(
             Response.objects.filter(pk__in=claimed)
             .only(*SCORING_READS)

@@ -1,7 +1,7 @@
 """Django's PostgreSQL backend, with a kept connection's health checked without a round trip.
 
 With CONN_HEALTH_CHECKS, Django checks a kept connection before each request uses it, by sending SELECT 1:
-on these machines a round trip costs about 0.1 ms of CPU on each side, more than the session read itself (B3).
+on these machines a round trip costs about 0.1 ms of CPU on each side, more than the session read itself.
 A connection the server has ended (a restart, pg_terminate_backend, an idle timeout) has the server's
 goodbye, or the end of the stream, waiting on its socket; a healthy idle one has nothing to read. So: usable
 when psycopg2 has not marked it closed and nothing is waiting. A connection that died silently (a cable, a

@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+# The folder that holds portal/: the checkout, or site-packages once the wheel is installed. Either way templates/
+# and portal/locale/ lie beside it (pyproject.toml ships them as package data), so one path serves both.
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -148,7 +150,8 @@ USE_TZ = True
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# The image collects into a folder of its own (Dockerfile: STATIC_ROOT=/app/staticfiles), not into site-packages.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -22,6 +22,8 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
+from tests.postgres import database_url
+
 
 def _require_services() -> None:
     problems = []
@@ -36,13 +38,6 @@ def _require_services() -> None:
         pytest.skip(message)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    user = db["USER"] or "postgres"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @dataclass
 class Processes:
     log_dir: Path
@@ -51,7 +46,7 @@ class Processes:
     def _spawn(
         self, name: str, args: list[str], env: dict[str, str], *, python: list[str] | None = None
     ) -> subprocess.Popen:
-        full_env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL, **env}
+        full_env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL, **env}
         log = (self.log_dir / f"{name}.log").open("w")
         process = subprocess.Popen(
             [sys.executable, *(python or ["-m", "celery", "-A", "portal"]), *args],

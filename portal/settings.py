@@ -110,14 +110,12 @@ TEMPLATES = [
 
 # PostgreSQL, always. Unset, the checkout's own server (localdb.py: `make demo` and `make test` start it), on a
 # socket in its data folder; a libpq URI's ?host= is that socket's folder.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"postgresql://postgres@/portal?host={BASE_DIR / '.pgdata'}")
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"postgresql://postgres@/portal?host={BASE_DIR / '.pgdata'}")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...)")
 DATABASES["default"]["ENGINE"] = "portal.postgres"  # Django's, health-checked without a round trip
 DATABASES["default"]["HOST"] = DATABASES["default"].get("OPTIONS", {}).pop("host", DATABASES["default"]["HOST"])
-# Persistent connections in production: opening one per request cost a tenth of a submission's time (B1).
+# Persistent connections in production: opening one per request cost a tenth of a kiosk submission's time.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -3,8 +3,9 @@
 Hundreds of parents reach for the same few times the moment a counselor's week opens; most are refused and
 need nothing more, and the winners should commit while their slot's row is still theirs. Through the ORM the
 read was five queries and the write three, each costing more to build and plan than to run (docs/benchmarks.md).
-tests/counseling/test_parent_reads.py holds the read to the ORM's answers; tests/portal/test_sql_columns.py
-prepares both statements on the database and holds their columns to the models.
+tests/counseling/test_parent_reads.py holds the read to the ORM's answers and tests/counseling/test_take_seat.py
+the write to its slot's seats; tests/portal/test_sql_columns.py prepares both statements on the database and holds
+their columns to the models.
 """
 
 from __future__ import annotations

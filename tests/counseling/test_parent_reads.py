@@ -1,4 +1,4 @@
-"""A parent's booking reads its child, contact and slot in one prepared statement (B3): it must answer exactly
+"""A parent's booking reads its child, contact and slot in one prepared statement: it must answer exactly
 as the ORM reads it stands for (parent_children, parent_contact, bookable)."""
 
 import datetime as dt

@@ -63,16 +63,6 @@ def rounds(figure: Figure, project: Callable[[], float], baseline: Callable[[], 
     return figure
 
 
-def database_url() -> str:
-    """The bench database as a URL, for the gunicorn and Celery processes the figures start."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    user = db["USER"] or "postgres"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def analyze(*tables: str, vacuum: bool = False) -> None:
     """Planner statistics (with `vacuum`, also dead rows cleared) for what a figure just wrote, as autovacuum keeps
     them in production: this machine's PostgreSQL runs without it. No tables: the whole database. On a fresh

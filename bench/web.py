@@ -28,7 +28,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from bench.measure import database_url
+from portal.postgres import database_url
 
 WORKERS = 3  # as docker-compose.yml and the Dockerfile run it
 HELLO = "/bench/hello/"

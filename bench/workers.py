@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.measure import Figure, analyze, database_url, percentile, rounds
+from bench.measure import Figure, analyze, percentile, rounds
 from portal import codes
 from portal.models import (
     Classroom,
@@ -52,6 +52,7 @@ from portal.models import (
 )
 from portal.models.notify import DeliveryStatus
 from portal.models.staff import Employment
+from portal.postgres import database_url
 from screening import services as screening
 from screening.models import (
     Battery,

@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from celery import Celery
 from django.conf import settings
 
-from tests.postgres import database_url
+from portal.postgres import database_url
 
 
 def _require_services() -> None:

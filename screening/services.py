@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from crisis import alerts as crisis_alerts
 from crisis import services as crisis
 from portal import audit, codes, notifications
 from portal.models import District, Guardian, Role, School, SchoolYear, Student, StudentGuardian, User
@@ -198,6 +199,7 @@ def _consent_message(participation: Participation, guardian: Guardian) -> None:
     notifications.notification_send(
         kind="screening_consent_request",
         guardian=guardian,
+        student=participation.student,
         context={
             "school": participation.student.school.name, "student": participation.student.name,
             "campaign": campaign.name, "closes_on": campaign.closes_on.isoformat(),
@@ -227,6 +229,7 @@ def _parent_form_message(participation: Participation) -> None:
     notifications.notification_send(
         kind="screening_parent_form",
         guardian=guardian.guardian,
+        student=participation.student,
         context={
             "school": participation.student.school.name, "student": participation.student.name,
             "campaign": campaign.name, "closes_on": campaign.closes_on.isoformat(),
@@ -728,7 +731,7 @@ def _alert(case: Any, student: Student, tier: int) -> None:
         )  # fmt: skip
     if policy_for(student.school.district_id).guardian_on_critical and not case.notices.filter(tier__gte=tier).exists():
         counselor = school_staff(student.school_id, Role.COUNSELOR).order_by("pk").first()
-        crisis.guardian_notify(case=case, counselor=counselor or (staff[0] if staff else None))
+        crisis_alerts.guardian_notify(case=case, counselor=counselor or (staff[0] if staff else None))
 
 
 # --- paper forms -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.encryption import EncryptedTextField
-from portal.models.people import Channel, Guardian
+from portal.models.people import Channel, Guardian, Student
 
 
 class Notification(models.Model):
@@ -20,6 +20,9 @@ class Notification(models.Model):
     guardian = models.ForeignKey(
         Guardian, on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications"
     )
+    # The student the message is about, when it goes to their family (or concerns them): whether the family may
+    # be contacted is asked again as each delivery is sent (portal.signals.family_message_check).
+    student = models.ForeignKey(Student, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # Parameters for the templates: ids, counts, names of schools. Free text goes in encrypted fields only.
     context = models.JSONField(default=dict, blank=True)
     # The cause, when one cause must notify once (e.g. "roster_import_applied:42").
@@ -44,6 +47,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    WITHHELD = "withheld", _("Withheld (safeguarding)")
 
 
 class Delivery(models.Model):
@@ -66,6 +70,8 @@ class Delivery(models.Model):
     claim = models.CharField(max_length=32, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)  # error class and status code, never content
+
+    AUDIT_STUDENT = "notification__student"  # portal.audit: a withheld message names the student it was about
 
     class Meta:
         verbose_name = _("delivery")

@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from crisis import services
+from crisis import alerts, services
 from crisis.models import GuardianNotice
 from portal.models import Delivery, Guardian, InboxMessage
 
@@ -31,13 +31,13 @@ def test_an_unacknowledged_notice_tries_the_second_channel_then_the_leader(
         time_machine.travel(start + dt.timedelta(hours=23), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.escalate_due() == {"second_channel": 0, "leader": 0}
+        assert alerts.escalate_due() == {"second_channel": 0, "leader": 0, "withheld": 0}
     with (
         time_machine.travel(start + dt.timedelta(hours=25), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.escalate_due() == {"second_channel": 1, "leader": 0}
-        assert services.escalate_due() == {"second_channel": 0, "leader": 0}  # once
+        assert alerts.escalate_due() == {"second_channel": 1, "leader": 0, "withheld": 0}
+        assert alerts.escalate_due() == {"second_channel": 0, "leader": 0, "withheld": 0}  # once
     assert sent("sms").count() == 1 and sent("email").count() == 1
     assert mail.outbox[-1].to == ["mum@example.com"]
     assert not InboxMessage.objects.filter(user=world.users["leader_a"]).exists()
@@ -46,8 +46,8 @@ def test_an_unacknowledged_notice_tries_the_second_channel_then_the_leader(
         time_machine.travel(start + dt.timedelta(hours=50), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert services.escalate_due() == {"second_channel": 0, "leader": 1}
-        assert services.escalate_due() == {"second_channel": 0, "leader": 0}  # once
+        assert alerts.escalate_due() == {"second_channel": 0, "leader": 1, "withheld": 0}
+        assert alerts.escalate_due() == {"second_channel": 0, "leader": 0, "withheld": 0}  # once
     [alert] = InboxMessage.objects.filter(user=world.users["leader_a"])
     assert "Xiao W" in alert.subject
     notice.refresh_from_db()
@@ -58,7 +58,7 @@ def test_an_acknowledged_notice_is_not_escalated(world, client, settings):
     token = world.ack_x
     client.post(reverse("crisis:acknowledge", args=[token]))
     with time_machine.travel(timezone.now() + dt.timedelta(days=5), tick=False):
-        assert services.escalate_due() == {"second_channel": 0, "leader": 0}
+        assert alerts.escalate_due() == {"second_channel": 0, "leader": 0, "withheld": 0}
 
 
 def test_a_phone_call_recorded_by_hand_acknowledges_the_notice(world, login):

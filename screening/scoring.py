@@ -125,13 +125,12 @@ def _score_sum(d: Definition, answers: dict[int, int | None], policy: Policy) ->
 def _score_asq(answers: dict[int, int | None]) -> Result:
     screen = [answers[n] for n in (1, 2, 3, 4)]
     now = answers[5]
-    positive = any(v is None or v == 1 for v in screen)  # yes, or no answer, to any of 1-4
-    if positive:
-        result = "acute_positive" if now == 1 else "non_acute_positive"
-    else:
-        result = "negative"
-    # Triage: question 5 left blank after a positive screen counts as yes (an unanswered critical item counts
-    # as answered positively); a yes to "right now" is acted on even where the published rule says negative.
-    acute = now == 1 or (positive and now is None)
+    screened = any(v is None or v == 1 for v in screen)  # yes, or no answer, to any of 1-4
+    # One rule for the result and the tier: question 5 left blank after a positive screen counts as yes (an
+    # unanswered critical item counts as answered positively), and a yes to "right now" is acute even where the
+    # published rule, which asks it only after a positive screen, would say negative.
+    acute = now == 1 or (screened and now is None)
+    positive = screened or acute
+    result = "acute_positive" if acute else "non_acute_positive" if positive else "negative"
     tier = "major" if acute else "severe" if positive else "none"
-    return Result(True, None, None, positive, {}, positive or now == 1, result, tier)
+    return Result(True, None, None, positive, {}, positive, result, tier)

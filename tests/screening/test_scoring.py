@@ -131,7 +131,10 @@ ASQ_CASES = [
     ({1: 0, 2: 0, 3: 0, 4: 1, 5: 0}, "non_acute_positive", True, "severe"),
     ({1: 0, 2: 0, 3: 1, 4: 0, 5: 1}, "acute_positive", True, "major"),
     ({1: 0, 2: None, 3: 0, 4: 0, 5: 0}, "non_acute_positive", True, "severe"),  # no answer counts as yes
-    ({1: 1, 2: 0, 3: 0, 4: 0}, "non_acute_positive", True, "major"),  # question 5 unanswered: treated as yes
+    ({1: 1, 2: 0, 3: 0, 4: 0}, "acute_positive", True, "major"),  # question 5 unanswered: treated as yes
+    ({1: 1, 2: 0, 3: 0, 4: 0, 5: None}, "acute_positive", True, "major"),
+    ({1: 0, 2: 0, 3: 0, 4: 0, 5: 1}, "acute_positive", True, "major"),  # "right now", whatever the screen said
+    ({1: 0, 2: 0, 3: 0, 4: 0, 5: 0}, "negative", False, "none"),
 ]
 
 

@@ -404,8 +404,8 @@ def session_record_create(
             Booking.objects.filter(pk=booking.pk, status=BookingStatus.BOOKED).update(status=status)
         audit.append(audit.entries_for(SessionRecord, [record.pk], verb="create"))
         if raise_tier:
-            crisis.case_raise(student=student, suggested_tier=raise_tier, source="other",
-                              evidence={"session_record": record.pk})  # fmt: skip
+            crisis.case_raise(student=student, suggested_tier=raise_tier, source="session",
+                              evidence={"session_record": record.pk}, cause=f"session_record:{record.pk}")  # fmt: skip
         return record
 
 
@@ -509,4 +509,4 @@ def mailbox_identify(*, message: MailboxMessage, student: Student, by: User, tie
         MailboxMessage.objects.filter(pk=message.pk).update(student=student)
         if tier:
             crisis.case_raise(student=student, suggested_tier=tier, source="mailbox",
-                              evidence={"mailbox_message": message.pk})  # fmt: skip
+                              evidence={"mailbox_message": message.pk}, cause=f"mailbox:{message.pk}")  # fmt: skip

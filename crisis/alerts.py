@@ -34,6 +34,30 @@ def family_contact_refusal(student_id: int) -> str:
     return reason or ""
 
 
+def case_raised(*, case: Case, tier: int, source: str, cause: str, tell_guardian: bool = False) -> None:
+    """A case opened or raised at tier 2-3, whatever raised it (screening, a session record, a referral, the
+    mailbox, a transfer, a paper form): the school's counselors and leaders hear at once, by inbox, e-mail and
+    SMS, once per case and cause (a new critical answer on an open case is a new cause: they hear again). The
+    guardian too where `tell_guardian` (the district's screening policy) says so, once per case and tier, and
+    only if the family may be contacted (guardian_notify applies the safeguarding rule). Call inside the
+    raise's transaction."""
+    if tier < 2:
+        return
+    student = case.student
+    staff = list(school_staff(student.school_id, Role.COUNSELOR, Role.LEADER).order_by("pk"))
+    kind = "screening_risk_alert" if source == "screening" else "case_risk_alert"
+    context = {"school": student.school.name, "student": student.name, "tier": tier, "source": source,
+               "case_path": reverse("crisis:case", args=[case.pk])}  # fmt: skip
+    for user in staff:
+        notifications.notification_send(
+            kind=kind, user=user, via=["inbox", "email", "sms"], context=context,
+            dedupe_key=f"case_alert:{case.pk}:{cause}:{user.pk}",
+        )  # fmt: skip
+    if tell_guardian and not case.notices.filter(tier__gte=tier).exists():
+        counselors = school_staff(student.school_id, Role.COUNSELOR).order_by("pk")
+        guardian_notify(case=case, counselor=counselors.first() or (staff[0] if staff else None))
+
+
 def guardian_notify(*, case: Case, counselor: User | None) -> list[GuardianNotice]:
     """Ask the primary guardian to contact the counselor, with a signed, expiring, single-use link.
 

@@ -27,6 +27,7 @@ class Source(models.TextChoices):
     SELF = "self", _("The student")
     PARENT = "parent", _("Parent")
     HOSPITAL = "hospital", _("Hospital")
+    SESSION = "session", _("Counseling session")
     OTHER = "other", _("Other")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -52,60 +53,64 @@ class CaseNotAssessed(CaseStateError):
     """A pending case must be assessed (its tier confirmed) first."""
 
 
-def case_raise(*, student: Student, suggested_tier: int, source: str, evidence: dict[str, Any] | None = None) -> Case:
-    """Open a pending case for the student, or raise the open one's suggested tier (never lower it).
+@dataclass(frozen=True)
+class Raise:
+    """One concern about one student, for the ledger. `cause` names what raised it, so that its alert goes out
+    once however often it is raised ("response:42", "session_record:7"; empty: the tier itself). `tell_guardian`:
+    the district's screening policy tells guardians of a critical answer at once (crisis.alerts decides whether
+    the family may be contacted)."""
 
-    Two concurrent raises for one student end in one case: the student's row is locked first, so the
-    second waits and then finds the first one's case (the partial unique index backs this up).
-    """
-    if suggested_tier not in Tier.values:
-        raise ValueError(f"tier {suggested_tier}")
+    student: Student
+    tier: int
+    evidence: dict[str, Any] | None = None
+    cause: str = ""
+    tell_guardian: bool = False
+
+
+def case_raise(
+    *, student: Student, suggested_tier: int, source: str, evidence: dict[str, Any] | None = None, cause: str = "",
+    tell_guardian: bool = False,
+) -> Case:  # fmt: skip
+    """Open a pending case for the student, or raise the open one's suggested tier (never lower it); the new
+    evidence goes on the case's timeline, and crisis.alerts tells whoever the policy names for tier 2-3."""
+    raised = Raise(student, suggested_tier, evidence, cause, tell_guardian)
+    return case_raise_many(raises=[raised], source=source)[student.pk]
+
+
+def case_raise_many(*, raises: list[Raise], source: str) -> dict[int, Case]:
+    """Raise concerns about many students at once (a scoring batch): the students' rows are locked in id order,
+    their open cases read in one query, new cases inserted and raised ones updated in one statement each, and
+    the audit events appended together. One open case per student, never a lower tier; each piece of evidence is
+    stamped with its time. Returns student id -> case.
+
+    Two concurrent raises for one student end in one case: the student's row is locked first, so the second
+    waits and then finds the first one's case (the partial unique index backs this up, and a race it catches is
+    retried once)."""
     if source not in Source.values:
         raise ValueError(f"source {source}")
+    now = timezone.now()
+    wanted: dict[int, Raise] = {}
+    found: dict[int, list[dict[str, Any]]] = {}
+    for r in raises:
+        if r.tier not in Tier.values:
+            raise ValueError(f"tier {r.tier}")
+        before = wanted.get(r.student.pk, r)
+        wanted[r.student.pk] = Raise(r.student, max(before.tier, r.tier), None, before.cause or r.cause,
+                                     before.tell_guardian or r.tell_guardian)  # fmt: skip
+        if r.evidence:
+            found.setdefault(r.student.pk, []).append({"at": now.isoformat(), **r.evidence})
+    if not wanted:
+        return {}
     for attempt in range(2):
         try:
-            with transaction.atomic():
-                Student.objects.select_for_update().filter(pk=student.pk).values_list("pk").get()
-                case = Case.objects.select_for_update().filter(student=student).exclude(status=Status.CLOSED).first()
-                if case is None:
-                    case = Case.objects.create(
-                        student=student, source=source, suggested_tier=suggested_tier,
-                        evidence=[evidence] if evidence else [],
-                    )  # fmt: skip
-                    audit.append(audit.entries_for(Case, [case.pk], verb="create", detail={"source": source}))
-                    return case
-                changed = []
-                if suggested_tier > case.suggested_tier:
-                    case.suggested_tier = suggested_tier
-                    changed.append("suggested_tier")
-                if evidence:
-                    case.evidence = [*case.evidence, evidence]
-                    changed.append("evidence")
-                if changed:
-                    case.save(update_fields=changed)
-                    audit.append(audit.entries_for(Case, [case.pk], verb="raise", detail={"source": source}))
-                return case
+            return _raise_many(wanted, found, source)
         except IntegrityError:
             if attempt:  # the unique index caught a race the lock did not (e.g. a raw insert): retry once
                 raise
     raise AssertionError("unreachable")
 
 
-def case_raise_many(*, raises: list[tuple[Student, int, dict[str, Any] | None]], source: str) -> dict[int, Case]:
-    """`case_raise` for a batch of students at once (a scoring batch): the students' rows are locked in id
-    order, their open cases read in one query, new cases inserted and raised ones updated in one statement
-    each, and the audit events appended together. The same rules: one open case per student, never lower a
-    tier. Returns student id -> case."""
-    if source not in Source.values:
-        raise ValueError(f"source {source}")
-    wanted: dict[int, tuple[Student, int, list[dict[str, Any]]]] = {}
-    for student, tier, evidence in raises:
-        if tier not in Tier.values:
-            raise ValueError(f"tier {tier}")
-        _, before, items = wanted.get(student.pk, (student, 0, []))
-        wanted[student.pk] = (student, max(before, tier), items + ([evidence] if evidence else []))
-    if not wanted:
-        return {}
+def _raise_many(wanted: dict[int, Raise], found: dict[int, list[dict[str, Any]]], source: str) -> dict[int, Case]:
     with transaction.atomic():
         ids = sorted(wanted)
         list(Student.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
@@ -114,21 +119,26 @@ def case_raise_many(*, raises: list[tuple[Student, int, dict[str, Any] | None]],
             for c in Case.objects.select_for_update().filter(student_id__in=ids).exclude(status=Status.CLOSED)
         }
         new, raised = [], []
-        for student_id, (student, tier, found) in wanted.items():
+        for student_id, r in wanted.items():
             case = cases.get(student_id)
+            evidence = found.get(student_id, [])
             if case is None:
-                case = Case(student=student, source=source, suggested_tier=tier, evidence=found)
+                case = Case(student=r.student, source=source, suggested_tier=r.tier, evidence=evidence)
                 cases[student_id] = case
                 new.append(case)
-            elif tier > case.suggested_tier or found:
-                case.suggested_tier = max(case.suggested_tier, tier)
-                case.evidence = [*case.evidence, *found]
+            elif r.tier > case.suggested_tier or evidence:
+                case.suggested_tier = max(case.suggested_tier, r.tier)
+                case.evidence = [*case.evidence, *evidence]
                 raised.append(case)
+            case.student = r.student
         Case.objects.bulk_create(new)
         if new:
             audit.append(audit.entries_for(Case, [c.pk for c in new], verb="create", detail={"source": source}))
         if raised:  # the audited update writes one event per raised case
             Case.objects.bulk_update(raised, ["suggested_tier", "evidence"])
+        for student_id, r in wanted.items():
+            alerts.case_raised(case=cases[student_id], tier=r.tier, source=source, cause=r.cause or f"tier:{r.tier}",
+                               tell_guardian=r.tell_guardian)  # fmt: skip
         return cases
 
 

@@ -17,11 +17,9 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from crisis import alerts as crisis_alerts
 from crisis import services as crisis
 from portal import audit, codes, notifications
-from portal.models import District, Guardian, Role, School, SchoolYear, Student, StudentGuardian, User
-from portal.selectors import school_staff
+from portal.models import District, Guardian, School, SchoolYear, Student, StudentGuardian, User
 from screening import sql
 from screening.definitions import Definition, DefinitionError, shipped
 from screening.models import (
@@ -645,7 +643,7 @@ def triage_urgent(response_id: int) -> None:
             evidence = {"kind": "screening", "response": response.pk, "campaign": response.participation.campaign_id,
                         "instrument": response.instrument.code, "version": response.instrument.version,
                         "critical_items": hit, "tier": TIERS[tier], "partial": True}  # fmt: skip
-            _raise(response.participation, tier, [evidence])
+            _raise(response.participation, tier, [evidence], cause=f"response:{response.pk}")
         elif response.status == ResponseStatus.SUBMITTED:
             _apply(response, score(definition, answers, policy), review_flags(definition, response), timezone.now())
             response.save(update_fields=SCORED_FIELDS)
@@ -696,42 +694,28 @@ def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
              "result": r.outcome or None, "critical": r.critical, "tier": TIERS[r.suggested_tier or 0]}
             for r in new
         ]  # fmt: skip
-        raises.append((participation, max(r.suggested_tier or 0 for r in new), evidence))
+        raises.append((participation, max(r.suggested_tier or 0 for r in new), evidence, min(r.pk for r in new)))
     Participation.objects.bulk_update(changed, ["suggested_tier", "flagged"], batch_size=500)  # one write
-    # One batch into the ledger (students locked in id order, one insert, one update, one audit append),
-    # then the alerts for tier 2 and above.
-    cases = crisis.case_raise_many(
-        raises=[(p.student, tier, {"screening": evidence}) for p, tier, evidence in raises if tier >= 1],
+    # One batch into the ledger (students locked in id order, one insert, one update, one audit append); the
+    # ledger's alert policy (crisis.alerts) tells whoever it names, once per response.
+    tell = {d: policy_for(d).guardian_on_critical for d in {p.campaign.district_id for p, *_ in raises}}
+    crisis.case_raise_many(
+        raises=[
+            crisis.Raise(p.student, tier, {"screening": evidence}, f"response:{first}", tell[p.campaign.district_id])
+            for p, tier, evidence, first in raises
+            if tier >= 1
+        ],
         source="screening",
     )
-    for participation, tier, _evidence in raises:
-        if tier >= 2:
-            _alert(cases[participation.student_id], participation.student, tier)
 
 
-def _raise(participation: Participation, tier: int, evidence: list[dict[str, Any]]) -> None:
+def _raise(participation: Participation, tier: int, evidence: list[dict[str, Any]], *, cause: str) -> None:
     if tier < 1:
         return
-    student = participation.student
-    case = crisis.case_raise(student=student, suggested_tier=tier, source="screening", evidence={"screening": evidence})
-    if tier >= 2:
-        _alert(case, student, tier)
-
-
-def _alert(case: Any, student: Student, tier: int) -> None:
-    """Tier 2-3 from screening: the school's counselors (and leaders) hear at once; the guardian too, where the
-    district's policy says so. Once per case and tier."""
-    staff = list(school_staff(student.school_id, Role.COUNSELOR, Role.LEADER).order_by("pk"))
-    for user in staff:
-        notifications.notification_send(
-            kind="screening_risk_alert", user=user, via=["inbox", "email", "sms"],
-            context={"school": student.school.name, "student": student.name, "tier": tier,
-                     "case_path": reverse("crisis:case", args=[case.pk])},
-            dedupe_key=f"screening_risk:{case.pk}:{tier}:{user.pk}",
-        )  # fmt: skip
-    if policy_for(student.school.district_id).guardian_on_critical and not case.notices.filter(tier__gte=tier).exists():
-        counselor = school_staff(student.school_id, Role.COUNSELOR).order_by("pk").first()
-        crisis_alerts.guardian_notify(case=case, counselor=counselor or (staff[0] if staff else None))
+    crisis.case_raise(
+        student=participation.student, suggested_tier=tier, source="screening", evidence={"screening": evidence},
+        cause=cause, tell_guardian=policy_for(participation.student.school.district_id).guardian_on_critical,
+    )  # fmt: skip
 
 
 # --- paper forms -------------------------------------------------------------------------------------------

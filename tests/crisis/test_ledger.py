@@ -24,7 +24,8 @@ def test_raising_opens_one_pending_case_and_never_lowers_its_tier(world):
     assert again.pk == case.pk and again.suggested_tier == 2  # never lowered
     raised = services.case_raise(student=student, suggested_tier=3, source="screening", evidence={"phq9_item9": 2})
     assert raised.pk == case.pk and raised.suggested_tier == 3
-    assert raised.evidence == [{"phq9": 16}, {"phq9_item9": 2}]
+    assert [{k: v for k, v in e.items() if k != "at"} for e in raised.evidence] == [{"phq9": 16}, {"phq9_item9": 2}]
+    assert all(dt.datetime.fromisoformat(e["at"]) <= timezone.now() for e in raised.evidence)  # on the timeline
     assert Case.objects.filter(student=student).count() == 1
 
 
@@ -201,12 +202,12 @@ def test_raising_a_batch_keeps_the_rules_of_one_raise(world):
     closed = services.case_raise(student=world.student_z, suggested_tier=1, source="screening")
     services.case_close(case=closed, reason="resolved", by=world.users["counselor_a"])
     cases = services.case_raise_many(
-        raises=[(world.student_w, 2, {"n": 1}), (world.student_y, 1, None), (world.student_y, 2, {"n": 2}),
-                (world.student_z, 1, None)],
+        raises=[services.Raise(world.student_w, 2, {"n": 1}), services.Raise(world.student_y, 1),
+                services.Raise(world.student_y, 2, {"n": 2}), services.Raise(world.student_z, 1)],
         source="screening",
     )  # fmt: skip
     assert cases[world.student_w.pk].suggested_tier == 3  # never lowered
-    assert cases[world.student_w.pk].evidence[-1] == {"n": 1}
+    assert cases[world.student_w.pk].evidence[-1]["n"] == 1
     assert cases[world.student_y.pk].pk == world.case_y.pk and cases[world.student_y.pk].suggested_tier == 2
     assert Case.objects.filter(student=world.student_y).count() == 1  # joined, not duplicated
     assert Case.objects.filter(student=world.student_z).exclude(status="closed").count() == 1  # a new episode

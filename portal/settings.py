@@ -238,6 +238,7 @@ CELERY_TASK_ROUTES = {
     "counseling.tasks.slots_generate": {"queue": "bulk"},
     "dashboards.tasks.refresh": {"queue": "bulk"},
     "screening.tasks.triage_urgent": {"queue": "alerts"},
+    "screening.tasks.urgent_sweep": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": env.float("OUTBOX_SWEEP_EVERY", default=60.0)},
@@ -245,6 +246,7 @@ CELERY_BEAT_SCHEDULE = {
     "crisis-grants-expire": {"task": "crisis.tasks.grants_expire", "schedule": 5 * 60.0},
     # A sweeper: scoring is enqueued on commit, and this catches an enqueue that was lost.
     "screening-score-sweep": {"task": "screening.tasks.score_pending", "schedule": 60.0},
+    "screening-urgent-sweep": {"task": "screening.tasks.urgent_sweep", "schedule": 30.0},
     "screening-remind-lagging": {"task": "screening.tasks.remind_lagging", "schedule": 24 * 60 * 60.0},
     "screening-close-due": {"task": "screening.tasks.close_due", "schedule": 60 * 60.0},
     "counseling-reminders": {"task": "counseling.tasks.reminders", "schedule": 5 * 60.0},

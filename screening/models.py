@@ -222,6 +222,9 @@ class Response(models.Model):
     # The definition version whose rules produced the result: the one given with, or a fix re-scored with.
     scored_with = models.ForeignKey(Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     review_flags = models.JSONField(default=list, blank=True)  # answer-validity checks: never hide a critical answer
+    # A critical answer waiting for its urgent triage since then: set with the answer, cleared by the triage, so
+    # a task lost between commit and the broker is queued again by the sweeper (services.urgent_sweep).
+    urgent_since = models.DateTimeField(null=True, blank=True)
 
     objects = AuditedQuerySet.as_manager()
     AUDIT_STUDENT = "participation__student"
@@ -239,6 +242,10 @@ class Response(models.Model):
         indexes = [
             # The scoring workers' queue: submitted, not yet scored.
             models.Index(fields=["status"], name="response_to_score", condition=models.Q(status="submitted")),
+            # The urgent sweeper, every half minute: only the few critical answers still waiting.
+            models.Index(
+                fields=["urgent_since"], name="response_urgent", condition=models.Q(urgent_since__isnull=False)
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:

@@ -418,7 +418,7 @@ def answer_save(
         response.answers = {**response.answers, str(item): value}
         response.save(update_fields=["answers"])
         if _hits_critical(definition, item, value):
-            transaction.on_commit(lambda: _triage_urgent_enqueue(response.pk))
+            _urgent(response.pk, now)
         if all(str(n) in response.answers for n in _asked(definition, response.answers)):
             _submit(response, now)
         if informant == "self" and next_step(locked) is None:
@@ -485,7 +485,7 @@ def response_submit(
         audit.append(events)
         asked_critical = (c.item for c in definition.critical if c.item in answers)
         if any(_hits_critical(definition, item, answers[item]) for item in asked_critical):
-            transaction.on_commit(lambda: _triage_urgent_enqueue(response))
+            _urgent(response, now)
         transaction.on_commit(_score_enqueue, robust=True)
     return completed
 
@@ -533,10 +533,31 @@ def _score_enqueue() -> None:
 _last_kick = -float(SCORE_KICK_SECONDS)  # monotonic time of this process's last kick
 
 
+def _urgent(response_id: int, now: dt.datetime) -> None:
+    """A critical answer: marked in the answer's transaction, its triage queued on the alerts queue once that
+    commits. With the broker down at that moment the answer stands, and urgent_sweep queues it again."""
+    Response.objects.filter(pk=response_id, urgent_since__isnull=True).update(urgent_since=now)
+    # A lambda, not a partial: Django names the callback (__qualname__) when a robust one fails.
+    transaction.on_commit(lambda: _triage_urgent_enqueue(response_id), robust=True)
+
+
 def _triage_urgent_enqueue(response_id: int) -> None:
     from screening.tasks import triage_urgent
 
     triage_urgent.delay(response_id)
+
+
+URGENT_SWEEP_GRACE = dt.timedelta(seconds=30)  # a queued triage normally runs within a second or two
+
+
+def urgent_sweep() -> int:
+    """Queue again the urgent triage of every critical answer still waiting for it past the grace: its task was
+    lost (the broker down at commit, a worker that died). Running a triage twice is harmless. How many."""
+    due = Response.objects.filter(urgent_since__lt=timezone.now() - URGENT_SWEEP_GRACE).order_by("urgent_since")
+    ids = list(due.values_list("pk", flat=True)[:500])
+    for response_id in ids:
+        _triage_urgent_enqueue(response_id)
+    return len(ids)
 
 
 # --- scoring and triage ------------------------------------------------------------------------------------
@@ -622,13 +643,16 @@ def score_batch(limit: int = 500) -> int:
 
 
 def triage_urgent(response_id: int) -> None:
-    """A critical answer: score what is there now and triage at once, ahead of any backlog."""
+    """A critical answer: score what is there now and triage at once, ahead of any backlog. Done, whatever the
+    response's state: its urgent mark is cleared in the same transaction."""
     with audit.atomic():
         response = (
             Response.objects.select_for_update(of=("self",))
             .select_related("instrument", "participation__campaign")
             .get(pk=response_id)
         )
+        if response.urgent_since is not None:
+            Response.objects.filter(pk=response.pk).update(urgent_since=None)
         definition = response.instrument.parsed
         answers = {k: v for k, v in response.answers.items()}
         policy = district_policy(response.participation.campaign.district_id)
@@ -802,7 +826,7 @@ def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: byte
                           "submitted_at": now, "started_at": now},
             )  # fmt: skip
             if any(_hits_critical(definition, int(n), v) for n, v in full.items()):
-                transaction.on_commit(functools.partial(_triage_urgent_enqueue, response.pk))
+                _urgent(response.pk, now)
         ids = {p.pk for p, *_ in plan}
         Participation.objects.filter(pk__in=ids, started_at__isnull=True).update(started_at=now)
         for participation in {p.pk: p for p, *_ in plan}.values():

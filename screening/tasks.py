@@ -18,6 +18,12 @@ def triage_urgent(response_id: int) -> None:
     services.triage_urgent(response_id)
 
 
+@shared_task(time_limit=60, soft_time_limit=50)
+def urgent_sweep() -> int:
+    """Every half minute, on the alerts queue: critical answers whose triage task was lost are queued again."""
+    return services.urgent_sweep()
+
+
 @shared_task(time_limit=30 * 60, soft_time_limit=29 * 60)
 def campaign_open(campaign_id: int, user_id: int) -> int:
     from portal.models import User

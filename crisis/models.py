@@ -113,6 +113,13 @@ class Case(models.Model):
         """The tier that counts: the confirmed one, else the suggestion."""
         return self.confirmed_tier or self.suggested_tier
 
+    @property
+    def review_flags(self) -> list[str]:
+        """The answer-validity flags of the screening results on this case (screening.models.ReviewFlag), for the
+        counselor's triage: shown beside the suggested tier, never lowering it."""
+        flags = (f for item in self.evidence for result in item.get("screening", []) for f in result.get("flags", []))
+        return list(dict.fromkeys(flags))
+
 
 class ContactType(models.TextChoices):
     TALK = "talk", _("Talk with the student")

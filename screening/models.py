@@ -190,6 +190,13 @@ class ResponseStatus(models.TextChoices):
     SCORED = "scored", _("Scored")
 
 
+class ReviewFlag(models.TextChoices):
+    """Answer-validity checks (services.review_flags): a counselor looks closer; they never hide a result."""
+
+    IDENTICAL = "identical_answers", _("Same answer to every question")
+    TOO_FAST = "too_fast", _("Answered faster than the questions can be read")
+
+
 class ResponseSource(models.TextChoices):
     WEB = "web", _("On screen")
     PAPER = "paper", _("Paper form, imported")

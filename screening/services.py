@@ -35,6 +35,7 @@ from screening.models import (
     Response,
     ResponseSource,
     ResponseStatus,
+    ReviewFlag,
     ScreeningPolicy,
 )
 from screening.scoring import TIERS, Policy, Result, score
@@ -570,11 +571,11 @@ def review_flags(definition: Definition, response: Response) -> list[str]:
     flags = []
     values = [v for v in response.answers.values() if v is not None]
     if len(values) >= 7 and len(set(values)) == 1:
-        flags.append("identical_answers")
+        flags.append(ReviewFlag.IDENTICAL.value)
     if response.submitted_at and response.source != ResponseSource.PAPER:
         seconds = (response.submitted_at - response.started_at).total_seconds()
         if seconds < TOO_FAST_SECONDS_PER_ITEM * len(definition.items):
-            flags.append("too_fast")
+            flags.append(ReviewFlag.TOO_FAST.value)
     return flags
 
 
@@ -715,7 +716,8 @@ def _triage(participation_ids: set[int], new_response_ids: set[int]) -> None:
         evidence = [
             {"kind": "screening", "response": r.pk, "campaign": participation.campaign_id,
              "instrument": r.instrument.code, "version": r.instrument.version, "total": r.total, "band": r.band,
-             "result": r.outcome or None, "critical": r.critical, "tier": TIERS[r.suggested_tier or 0]}
+             "result": r.outcome or None, "critical": r.critical, "tier": TIERS[r.suggested_tier or 0],
+             "flags": r.review_flags}
             for r in new
         ]  # fmt: skip
         raises.append((participation, max(r.suggested_tier or 0 for r in new), evidence, min(r.pk for r in new)))

@@ -23,3 +23,14 @@ def source_words(value: object) -> str:
         return str(Source(str(value)).label)
     except ValueError:
         return str(value)
+
+
+@register.filter
+def flag_words(value: object) -> str:
+    """An answer-validity flag of a screening result, in words."""
+    from screening.models import ReviewFlag
+
+    try:
+        return str(ReviewFlag(str(value)).label)
+    except ValueError:
+        return str(value)

@@ -1,6 +1,7 @@
 """One alert policy for every source (crisis.alerts.case_raised): the school's counselors and leaders hear of a
 tier 2-3 concern whatever raised it, in words, and again for each new critical answer on an open case."""
 
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from counseling import services as counseling
@@ -68,3 +69,21 @@ def test_each_new_critical_answer_on_an_open_case_alerts_again_once(world, clien
         screening.triage_urgent(phq9.pk)
         screening._triage({participation.pk}, {phq9.pk})
     assert _alerts(counselor, "screening_risk_alert").count() == 2
+
+
+def test_validity_flags_stand_beside_the_suggested_tier_on_the_case_and_the_list(
+    world, client, login, django_capture_on_commit_callbacks
+):
+    """All 2s in ten seconds: the case says so in words next to its suggested tier; the alert still went out."""
+    participation = participation_of(world.campaign_a, world.student_w)
+    consent(participation)
+    hurried = {str(n): 2 for n in range(1, 10)}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(client, participation.code, answers=hurried).status_code == 201
+    case = Case.objects.get(student=world.student_w)
+    assert "identical_answers" in case.review_flags
+    assert _alerts(world.users["counselor_a"], "screening_risk_alert").exists()  # never suppressed
+    counselor = login(world.users["counselor_a"])
+    for page in (reverse("crisis:ledger"), reverse("crisis:case", args=[case.pk])):
+        text = counselor.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert "所有题目选择了同一答案" in text and "identical_answers" not in text, page

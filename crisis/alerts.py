@@ -85,7 +85,7 @@ def guardian_notify(*, case: Case, counselor: User | None) -> list[GuardianNotic
         return [notice]
     reason = refusal or "no_primary_guardian"
     notices = []
-    for leader in _leaders(student.school_id):
+    for leader in leaders(student.school_id):
         notice = GuardianNotice.objects.create(case=case, leader=leader, tier=tier, expires_at=expires)
         notifications.notification_send(
             kind="leader_case_alert",
@@ -152,7 +152,7 @@ def escalate_due() -> dict[str, int]:
 
 
 def _leaders_tell(notice: GuardianNotice, *, kind: str) -> None:
-    for leader in _leaders(notice.case.student.school_id):
+    for leader in leaders(notice.case.student.school_id):
         notifications.notification_send(
             kind=kind,
             user=leader,
@@ -177,7 +177,7 @@ def family_message_withheld(sender: Any, *, notification: Notification, reason: 
         return
     student = case.student
     with transaction.atomic():
-        for leader in _leaders(student.school_id):
+        for leader in leaders(student.school_id):
             notifications.notification_send(
                 kind="family_message_withheld",
                 user=leader,
@@ -188,7 +188,8 @@ def family_message_withheld(sender: Any, *, notification: Notification, reason: 
             )  # fmt: skip
 
 
-def _leaders(school_id: int) -> list[User]:
+def leaders(school_id: int) -> list[User]:
+    """The school's leaders: whoever is told when the family cannot be, or has not answered."""
     return list(school_staff(school_id, Role.LEADER))
 
 

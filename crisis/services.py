@@ -294,10 +294,6 @@ def notice_record_contact(*, notice: GuardianNotice, via: str, outcome: str, by:
         return GuardianNotice.objects.get(pk=notice.pk)
 
 
-def _leaders(school_id: int) -> list[User]:
-    return list(school_staff(school_id, Role.LEADER))
-
-
 PLAN_EXTENSIONS = (".pdf", ".doc", ".docx", ".odt")
 PLAN_MAX_BYTES = 10 * 1024 * 1024
 
@@ -330,7 +326,7 @@ def overdue_follow_ups_flag() -> int:
         if not row.overdue_days:
             continue
         case = row.case
-        recipients = [case.owner] if case.owner and case.owner.is_active else _leaders(case.student.school_id)
+        recipients = [case.owner] if case.owner and case.owner.is_active else alerts.leaders(case.student.school_id)
         with transaction.atomic():
             for user in recipients:
                 sent = notifications.notification_send(

@@ -290,7 +290,8 @@ def _result_rows(batch: Batch) -> str:
         result = score(definition, r.answers, policy)
         subscales = {k: {"score": v.score, "positive": v.positive} for k, v in result.subscales.items()}
         writer.writerow([
-            r.pk, r.source, json.dumps(r.answers), ResponseStatus.SCORED, r.started_at.isoformat(),
+            r.pk, r.source, json.dumps(r.answers), ResponseStatus.SCORED,
+            r.started_at.isoformat() if r.started_at else null,
             r.submitted_at.isoformat() if r.submitted_at else null, now, boolean(result.valid),
             null if result.total is None else result.total, result.band or "", boolean(result.positive),
             boolean(result.critical), result.result or "", json.dumps(subscales), result.tier_number,

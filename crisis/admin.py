@@ -1,10 +1,11 @@
-"""Platform operators keep the district's crisis team and expert pool (officials assign them to incidents)."""
+"""Platform operators keep the district's crisis team and expert pool (officials assign them to incidents), and
+the district's crisis policies (first-contact times, follow-up intervals)."""
 
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from crisis.models import Responder
+from crisis.models import FirstContactPolicy, FollowUpPolicy, Responder
 from portal.models import Membership, Role
 
 
@@ -28,3 +29,15 @@ class ResponderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["__str__", "kind", "organisation", "speciality"]
     list_filter = ["kind", "membership__district"]
     search_fields = ["membership__user__username", "membership__user__last_name", "organisation"]
+
+
+@admin.register(FirstContactPolicy)
+class FirstContactPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["district", "tier", "within", "unit"]
+    list_filter = ["district"]
+
+
+@admin.register(FollowUpPolicy)
+class FollowUpPolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["district", "tier", "every_days"]
+    list_filter = ["district"]

@@ -16,9 +16,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from crisis import oncall
 from crisis.models import Case, GuardianNotice, Status
 from portal import audit, notifications
-from portal.models import Notification, Role, StudentGuardian, User
+from portal.models import Membership, Notification, Role, StudentGuardian, User
 from portal.selectors import school_staff
 
 
@@ -34,13 +35,16 @@ def family_contact_refusal(student_id: int) -> str:
     return reason or ""
 
 
-def case_raised(*, case: Case, tier: int, source: str, cause: str, tell_guardian: bool = False) -> None:
+def case_raised(
+    *, case: Case, tier: int, source: str, cause: str, tell_guardian: bool = False, in_hours: bool = True
+) -> None:
     """A case opened or raised at tier 2-3, whatever raised it (screening, a session record, a referral, the
     mailbox, a transfer, a paper form): the school's counselors and leaders hear at once, by inbox, e-mail and
     SMS, once per case and cause (a new critical answer on an open case is a new cause: they hear again). The
     guardian too where `tell_guardian` (the district's screening policy) says so, once per case and tier, and
-    only if the family may be contacted (guardian_notify applies the safeguarding rule). Call inside the
-    raise's transaction."""
+    only if the family may be contacted (guardian_notify applies the safeguarding rule). Outside the school's
+    hours (`in_hours` False: crisis.oncall.school_hours) whoever is on call is paged too. Call inside the raise's
+    transaction."""
     if tier < 2:
         return
     student = case.student
@@ -53,6 +57,8 @@ def case_raised(*, case: Case, tier: int, source: str, cause: str, tell_guardian
             kind=kind, user=user, via=["inbox", "email", "sms"], context=context,
             dedupe_key=f"case_alert:{case.pk}:{cause}:{user.pk}",
         )  # fmt: skip
+    if not in_hours:
+        oncall.page(case=case, tier=tier, cause=cause, leaders=leaders(student.school_id))
     if tell_guardian and not case.notices.filter(tier__gte=tier).exists():
         counselors = school_staff(student.school_id, Role.COUNSELOR).order_by("pk")
         guardian_notify(case=case, counselor=counselors.first() or (staff[0] if staff else None))
@@ -191,6 +197,12 @@ def family_message_withheld(sender: Any, *, notification: Notification, reason: 
 def leaders(school_id: int) -> list[User]:
     """The school's leaders: whoever is told when the family cannot be, or has not answered."""
     return list(school_staff(school_id, Role.LEADER))
+
+
+def officials(district_id: int) -> list[User]:
+    """The district's officials: told of a school that cannot keep up, and of a case left unassessed too long."""
+    members = Membership.objects.active().filter(district_id=district_id, role=Role.OFFICIAL).values("user_id")
+    return list(User.objects.filter(is_active=True, pk__in=members).order_by("pk"))
 
 
 def _contact_context(case: Case, counselor: User | None) -> dict[str, Any]:

@@ -22,3 +22,8 @@ class CrisisConfig(AppConfig):
 
         family_message_check.connect(alerts.family_message_check, dispatch_uid="crisis.family_message_check")
         family_message_withheld.connect(alerts.family_message_withheld, dispatch_uid="crisis.family_message_withheld")
+
+        from crisis import metrics
+        from portal import metrics as portal_metrics
+
+        portal_metrics.COLLECTORS.append(metrics.collect)

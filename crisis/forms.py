@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -153,3 +155,37 @@ class OutcomeForm(forms.Form):
         if outcome_on > timezone.localdate():
             raise forms.ValidationError(_("An outcome cannot be recorded for a future date."))
         return outcome_on
+
+
+class DutyShiftForm(forms.Form):
+    """One shift of the district's after-hours duty roster."""
+
+    responder = forms.ModelChoiceField(label=_("On call"), queryset=Responder.objects.none())
+    starts_at = forms.DateTimeField(
+        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+
+    def __init__(self, *args, pool, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["responder"].queryset = pool
+        self.fields["responder"].label_from_instance = lambda r: " · ".join(
+            filter(None, [str(r), r.membership.user.phone, r.get_kind_display()])
+        )
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends:
+            if ends <= starts:
+                self.add_error("ends_at", _("A shift ends after it starts."))
+            elif ends - starts > dt.timedelta(days=7):
+                self.add_error("ends_at", _("A shift lasts at most seven days."))
+            elif ends <= timezone.now():
+                self.add_error("ends_at", _("This shift is over already."))
+            responder = data.get("responder")
+            if responder is not None and not responder.membership.user.phone:
+                self.add_error("responder", _("This person has no phone number on record: they could not be paged."))
+        return data

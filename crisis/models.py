@@ -78,6 +78,16 @@ class Case(models.Model):
     guardian_contact_blocked = models.CharField(
         _("do not contact guardians automatically"), max_length=20, choices=BlockReason.choices, blank=True
     )
+    # The first-contact timer (crisis.timers): a pending case is to be assessed by `assess_by`; past it the
+    # school's leaders are told (step 1), past `escalate_at` (twice the time) the district's crisis team (step 2).
+    assess_by = models.DateTimeField(_("assess by"), null=True, blank=True)
+    escalate_at = models.DateTimeField(_("district told at"), null=True, blank=True)
+    assess_escalation = models.PositiveSmallIntegerField(_("first-contact escalation step"), default=0)
+    # After hours (crisis.oncall): the district's person on call took the case on; that stops the timer.
+    on_call_ack_at = models.DateTimeField(_("taken on by the person on call at"), null=True, blank=True)
+    on_call_ack_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = AuditedQuerySet.as_manager()
     AUDIT_STUDENT = "student"  # portal.audit: whose record this is
@@ -103,6 +113,8 @@ class Case(models.Model):
         indexes = [
             # The high-risk list: a school's open cases by tier.
             models.Index(fields=["status", "confirmed_tier"], name="case_status_tier"),
+            # The first-contact sweep and the awaiting list: pending cases by deadline.
+            models.Index(fields=["assess_by"], condition=Q(status="pending"), name="case_pending_deadline"),
         ]
 
     def __str__(self) -> str:
@@ -193,6 +205,40 @@ class FollowUpPolicy(models.Model):
 
 # The portal's policy until a district sets its own: tier 3 every 2 days, tier 2 weekly, tier 1 monthly.
 DEFAULT_FOLLOW_UP_DAYS: dict[int, int] = {Tier.GENERAL: 30, Tier.SEVERE: 7, Tier.MAJOR: 2}
+
+
+class TimeUnit(models.TextChoices):
+    HOURS = "hours", _("clock hours, day and night")
+    SCHOOL_DAYS = "school_days", _("school days")
+
+
+class FirstContactPolicy(models.Model):
+    """Within how long a new case of each suggested tier must be assessed (a counselor confirms or changes the
+    tier), per district; the default below applies otherwise."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="first_contact_policies")
+    tier = models.PositiveSmallIntegerField(_("suggested tier"), choices=Tier.choices)
+    within = models.PositiveSmallIntegerField(_("within"))
+    unit = models.CharField(_("unit"), max_length=12, choices=TimeUnit.choices)
+
+    class Meta:
+        verbose_name = _("first-contact policy")
+        verbose_name_plural = _("first-contact policies")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "tier"], name="first_contact_policy_unique"),
+            models.CheckConstraint(condition=Q(within__gte=1), name="first_contact_policy_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district}: tier {self.tier} within {self.within} {self.unit}"
+
+
+# Until a district sets its own: 重大 within 1 clock hour, 严重 within 1 school day, 一般 within 5 school days.
+DEFAULT_FIRST_CONTACT: dict[int, tuple[int, str]] = {
+    Tier.MAJOR: (1, TimeUnit.HOURS),
+    Tier.SEVERE: (1, TimeUnit.SCHOOL_DAYS),
+    Tier.GENERAL: (5, TimeUnit.SCHOOL_DAYS),
+}
 
 
 class NoticeVia(models.TextChoices):
@@ -342,6 +388,28 @@ class Responder(models.Model):
     def __str__(self) -> str:
         user = self.membership.user
         return user.get_full_name() or user.get_username()
+
+
+class DutyShift(models.Model):
+    """The district's after-hours duty roster (值班表): who of its crisis team or expert pool is on call, when."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="duty_shifts")
+    responder = models.ForeignKey(Responder, verbose_name=_("on call"), on_delete=models.CASCADE, related_name="shifts")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("duty shift")
+        verbose_name_plural = _("duty shifts")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["district", "ends_at"], name="duty_shift_district_end")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="duty_shift_ends_later")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.responder} {self.starts_at:%Y-%m-%d %H:%M}"
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

@@ -9,6 +9,7 @@ from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisis import timers
 from crisis.models import (
     DEFAULT_FOLLOW_UP_DAYS,
     Case,
@@ -149,9 +150,9 @@ def follow_up_rows(cases_qs: QuerySet[Case]) -> list[Row]:
     return rows
 
 
-def pending_list(user: AnyUser) -> QuerySet[Case]:
-    """Cases waiting for a counselor's assessment, the highest suggested tier first."""
-    return cases_for(user).filter(status=Status.PENDING).order_by("-suggested_tier", "opened_at")
+def pending_list(user: AnyUser) -> list[timers.Waiting]:
+    """Cases waiting for a counselor's assessment, the soonest first-contact deadline first."""
+    return timers.awaiting(cases_for(user))
 
 
 def incidents_for(user: AnyUser) -> QuerySet[Incident]:

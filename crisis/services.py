@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from crisis import alerts
+from crisis import alerts, capacity, oncall, timers
 from crisis.models import (
     BlockReason,
     Case,
@@ -131,14 +131,20 @@ def _raise_many(wanted: dict[int, Raise], found: dict[int, list[dict[str, Any]]]
                 case.evidence = [*case.evidence, *evidence]
                 raised.append(case)
             case.student = r.student
+        timers.stamp([*new, *raised], since=timezone.now())
         Case.objects.bulk_create(new)
         if new:
             audit.append(audit.entries_for(Case, [c.pk for c in new], verb="create", detail={"source": source}))
         if raised:  # the audited update writes one event per raised case
-            Case.objects.bulk_update(raised, ["suggested_tier", "evidence"])
+            Case.objects.bulk_update(raised, ["suggested_tier", "evidence", *timers.FIELDS])
+        alerted = {cases[sid].student.school_id for sid, r in wanted.items() if r.tier >= Tier.SEVERE}
+        capacity.check(alerted)
+        in_hours = oncall.school_hours(alerted)
         for student_id, r in wanted.items():
-            alerts.case_raised(case=cases[student_id], tier=r.tier, source=source, cause=r.cause or f"tier:{r.tier}",
-                               tell_guardian=r.tell_guardian)  # fmt: skip
+            case = cases[student_id]
+            hours = in_hours.get(case.student.school_id, True)
+            alerts.case_raised(case=case, tier=r.tier, source=source, cause=r.cause or f"tier:{r.tier}",
+                               tell_guardian=r.tell_guardian, in_hours=hours)  # fmt: skip
         return cases
 
 

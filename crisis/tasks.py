@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from crisis import alerts, services
+from crisis import alerts, services, timers
 
 
 @shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)
@@ -14,3 +14,9 @@ def escalate() -> dict[str, int]:
 def grants_expire() -> int:
     # Access already ends at expires_at (portal.access.scope_cases); this removes the rows themselves.
     return services.grants_expire()
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def first_contact() -> dict[str, int]:
+    # Safe to run twice: each step is claimed with a conditional UPDATE on the case.
+    return timers.first_contact_due()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crisis import views
+from crisis import oncall_views, views
 
 app_name = "crisis"
 urlpatterns = [
@@ -13,6 +13,9 @@ urlpatterns = [
     path("incidents/<int:pk>/assign/", views.incident_assign, name="incident_assign"),
     path("grants/<int:pk>/revoke/", views.grant_revoke, name="grant_revoke"),
     path("assignments/", views.assignments, name="assignments"),
+    path("on-call/", oncall_views.roster, name="on_call"),
+    path("on-call/<int:pk>/remove/", oncall_views.roster_remove, name="on_call_remove"),
+    path("cases/<int:pk>/take-on/", oncall_views.take_on, name="case_take_on"),
     path("cases/<int:pk>/refer-out/", views.case_refer_out, name="case_refer_out"),
     path(
         "cases/<int:pk>/outside-referrals/<int:referral_pk>/outcome/", views.referral_outcome, name="referral_outcome"

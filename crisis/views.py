@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from crisis import selectors, services
+from crisis import selectors, services, timers
 from crisis.forms import (
     AssignForm,
     CloseForm,
@@ -48,10 +48,11 @@ def _case(request: AuthedRequest, pk: int, *, manage: bool = True) -> Case:
 @require_safe
 def ledger(request: AuthedRequest) -> HttpResponse:
     access.require(access.is_school_staff(request.user))
+    pending = selectors.pending_list(request.user)
     return render(
         request,
         "crisis/ledger.html",
-        {"rows": selectors.high_risk_list(request.user), "pending": selectors.pending_list(request.user)},
+        {"rows": selectors.high_risk_list(request.user), "pending": pending, "tally": timers.tally(pending)},
     )
 
 
@@ -81,6 +82,7 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "contact_form": GuardianContactForm(initial={"reason": case.guardian_contact_blocked}),
             "notices": case.notices.select_related("guardian", "leader"),
             "closed": case.status == Status.CLOSED,
+            "on_call": not manages and bool(access.roles_of(request.user).responder_district_ids),
         },
     )
 

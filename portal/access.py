@@ -13,11 +13,13 @@ Conditions on multi-valued relations go through id__in subqueries, never chained
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
@@ -120,6 +122,15 @@ def remember_roles(user: AnyUser, memberships: Iterable[tuple[str, Any, Any]], *
 
 def _is_platform_admin(user: AnyUser) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def may_read_metrics(user: AnyUser, authorization: str) -> bool:
+    """/metrics: platform operators signed in, or the scraper presenting METRICS_TOKEN as a bearer token (no token
+    configured: only operators). Counts only, but they show how a city's alert chain is doing."""
+    token = settings.METRICS_TOKEN
+    if token and hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode()):
+        return True
+    return _is_platform_admin(user)
 
 
 def scope_students(qs: QuerySet[Student], user: AnyUser) -> QuerySet[Student]:

@@ -7,4 +7,8 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from portal import checks, security  # noqa: F401 - registers checks, connects signal receivers
+        from celery.signals import task_success
+
+        from portal import checks, metrics, security  # noqa: F401 - registers checks, connects signal receivers
+
+        task_success.connect(metrics.task_ran, dispatch_uid="portal.metrics.task_ran")

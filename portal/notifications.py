@@ -57,6 +57,7 @@ def notification_send(
     if user is not None:
         addresses[Channel.INBOX] = str(user.pk)
         addresses.setdefault(Channel.EMAIL, user.email)
+        addresses.setdefault(Channel.SMS, user.phone)  # staff's work phone: an alert "by SMS" reaches it
     if via is None:
         via = [guardian.channel] if guardian else [Channel.EMAIL]
         if user is not None:

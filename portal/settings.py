@@ -229,6 +229,7 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.outbox_sweep": {"queue": "alerts"},
     "crisis.tasks.escalate": {"queue": "alerts"},
     "crisis.tasks.grants_expire": {"queue": "alerts"},
+    "crisis.tasks.first_contact": {"queue": "alerts"},
     "screening.tasks.score_pending": {"queue": "bulk"},
     "screening.tasks.campaign_open": {"queue": "bulk"},
     "screening.tasks.remind_lagging": {"queue": "bulk"},
@@ -243,16 +244,23 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": env.float("OUTBOX_SWEEP_EVERY", default=60.0)},
     "crisis-escalate": {"task": "crisis.tasks.escalate", "schedule": 15 * 60.0},
+    # The first-contact timer: 重大 is due within the hour, so this looks every minute.
+    "crisis-first-contact": {"task": "crisis.tasks.first_contact", "schedule": 60.0},
     "crisis-grants-expire": {"task": "crisis.tasks.grants_expire", "schedule": 5 * 60.0},
     # A sweeper: scoring is enqueued on commit, and this catches an enqueue that was lost.
     "screening-score-sweep": {"task": "screening.tasks.score_pending", "schedule": 60.0},
-    "screening-urgent-sweep": {"task": "screening.tasks.urgent_sweep", "schedule": 30.0},
+    "screening-urgent-sweep": {
+        "task": "screening.tasks.urgent_sweep",
+        "schedule": env.float("URGENT_SWEEP_EVERY", default=30.0),
+    },
     "screening-remind-lagging": {"task": "screening.tasks.remind_lagging", "schedule": 24 * 60 * 60.0},
     "screening-close-due": {"task": "screening.tasks.close_due", "schedule": 60 * 60.0},
     "counseling-reminders": {"task": "counseling.tasks.reminders", "schedule": 5 * 60.0},
     "counseling-slots": {"task": "counseling.tasks.slots_generate", "schedule": 24 * 60 * 60.0},
     "dashboards-refresh": {"task": "dashboards.tasks.refresh", "schedule": 10 * 60.0},
 }
+# A critical answer's triage normally runs within a second or two; the sweep queues again what waits longer.
+URGENT_SWEEP_GRACE_SECONDS: float = env.float("URGENT_SWEEP_GRACE_SECONDS", default=30.0)
 # Redis redelivers an unacknowledged acks_late task after this long; the outbox sweeper acts sooner.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_TIME_LIMIT = 15 * 60
@@ -364,8 +372,14 @@ CRISIS_ESCALATE_HOURS: int = env.int("CRISIS_ESCALATE_HOURS", default=24)
 # A district responder's access to an assigned case ends by itself after this many days (at most).
 CRISIS_GRANT_DAYS: int = env.int("CRISIS_GRANT_DAYS", default=7)
 CRISIS_GRANT_MAX_DAYS: int = 30
+# After hours, the person on call can read a case they were paged about for this long.
+CRISIS_ON_CALL_HOURS: int = env.int("CRISIS_ON_CALL_HOURS", default=24)
+# New tier 2-3 cases a counselor on duty can assess in a day; more than that and the district is told.
+CRISIS_ASSESSMENTS_PER_COUNSELOR_DAY: int = env.int("CRISIS_ASSESSMENTS_PER_COUNSELOR_DAY", default=8)
 # Shown to every student at the end of a screening form, with their school's counselors.
 HELP_HOTLINE: str = env.str("HELP_HOTLINE", default="12356")
+# The bearer token Prometheus presents to /metrics (operators signed in need none). Empty: no token is accepted.
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
 # Wrong screening codes allowed per address per 15 minutes (a code is a child's key to a form).
 SCREENING_CODE_TRIES: int = env.int("SCREENING_CODE_TRIES", default=20)
 

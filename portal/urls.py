@@ -25,6 +25,7 @@ api_v1 = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("dashboard/", dashboards_api.DashboardView.as_view(), name="api-dashboard"),
     path("auth/token/", account_views.api_token, name="api-token"),
+    path("screening/sessions/", screening_api.OpenView.as_view(), name="api-screening-open"),
     path("screening/submissions/", screening_api.SubmissionView.as_view(), name="api-screening-submit"),
     *router.urls,
 ]
@@ -53,6 +54,7 @@ urlpatterns = [
     path("inbox/<int:pk>/", views.inbox_message, name="inbox_message"),
     path("language/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path(
         "accounts/login/",
         # Django's form views also answer PUT as if it were POST: only the methods a browser uses.

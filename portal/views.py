@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -253,3 +253,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
         status=200 if healthy else 503,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@require_GET
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The alert chain's figures for Prometheus (portal.metrics): operators or the scraper's token."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from portal.metrics import REGISTRY
+
+    if not access.may_read_metrics(request.user, request.headers.get("Authorization", "")):
+        if request.user.is_authenticated:
+            raise Http404
+        refused = HttpResponse(status=401)
+        refused["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refused
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

@@ -59,7 +59,6 @@ class SubmissionSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(max_length=32)
     instrument = serializers.SlugField(max_length=30)
     answers = AnswersField()
-    started_at = serializers.DateTimeField(required=False)
 
 
 _CODE = re.compile(r"[!-~]{1,32}\Z")  # printable ASCII without spaces: what CharField keeps unchanged
@@ -70,7 +69,7 @@ def well_formed(data: Any) -> dict[str, Any] | None:
     """SubmissionSerializer's validated data for the usual well-formed body, without building a serializer,
     which cost a seventh of a submission. None for anything else: the serializer then decides and words
     the error. A test holds this to the serializer: whatever it accepts, the serializer accepts the same."""
-    if type(data) is not dict or "started_at" in data:
+    if type(data) is not dict:
         return None
     code, instrument = data.get("code"), data.get("instrument")
     if type(code) is not str or type(instrument) is not str or not _CODE.match(code) or not _SLUG.match(instrument):
@@ -103,9 +102,8 @@ class SubmissionView(APIView):
             valid = serializer.validated_data
         try:
             completed = services.response_submit(
-                code=valid["code"], instrument_code=valid["instrument"], answers=valid["answers"],
-                started_at=valid.get("started_at"),
-            )  # fmt: skip
+                code=valid["code"], instrument_code=valid["instrument"], answers=valid["answers"]
+            )
         except services.Refused as refused:
             if refused.code == "unknown":
                 code_try_failed(django_request, THROTTLE)
@@ -114,3 +112,40 @@ class SubmissionView(APIView):
             code = status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST
             return Response({field: [REFUSALS[refused.code]]}, status=code)
         return Response({"status": "submitted", "completed": completed}, status=status.HTTP_201_CREATED)
+
+
+class OpenSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=32)
+
+
+class OpenedSerializer(serializers.Serializer[Any]):
+    instruments = serializers.ListField(
+        child=serializers.CharField(), help_text="The student's own instruments still to answer, in order."
+    )
+
+
+class OpenView(APIView):
+    """A kiosk opens the student's code before showing the questions. The server's clock starts here: how long a
+    questionnaire took is measured from this opening (or the previous submission) to the submission, never read
+    from the kiosk, and a submission for a code never opened carries no time (so no too-fast flag)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(request=OpenSerializer, responses={200: OpenedSerializer})
+    def post(self, request: Request) -> Response:
+        django_request: HttpRequest = request._request
+        if code_tries_exhausted(django_request, THROTTLE):
+            return Response({"code": [REFUSALS["too_many"]]}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        serializer = OpenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            instruments = services.kiosk_open(code=serializer.validated_data["code"])
+        except services.Refused as refused:
+            if refused.code == "unknown":
+                code_try_failed(django_request, THROTTLE)
+            code = status.HTTP_409_CONFLICT if refused.code == "completed" else status.HTTP_400_BAD_REQUEST
+            return Response({"code": [REFUSALS[refused.code]]}, status=code)
+        return Response({"instruments": instruments})

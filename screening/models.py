@@ -161,6 +161,9 @@ class Participation(models.Model):
         "portal.Guardian", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # The code's first use on a kiosk (POST /api/v1/screening/sessions/): where the server's clock for the kiosk's
+    # answering time starts. Opening a code is not starting: consent can still be withdrawn.
+    opened_at = models.DateTimeField(_("code first opened at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     suggested_tier = models.PositiveSmallIntegerField(_("suggested tier"), null=True, blank=True)  # 0-3 once scored
     flagged = models.BooleanField(_("flagged for review"), default=False)
@@ -214,7 +217,10 @@ class Response(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=ResponseStatus.choices, default=ResponseStatus.IN_PROGRESS
     )
-    started_at = models.DateTimeField(default=timezone.now)
+    # When the server saw the student begin this instrument (its first answer on the form; on a kiosk the code's
+    # opening or the previous instrument's submission). Null: not measured (a kiosk that did not open the code
+    # first), so no too-fast flag can be set. Never the client's clock.
+    started_at = models.DateTimeField(default=timezone.now, null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     # The result (screening.scoring.Result), kept column by column for the lists and the dashboards.

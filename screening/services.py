@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -434,17 +435,23 @@ def _definition(instrument_id: int, loaded_at: dt.datetime | str) -> Definition:
     return Instrument.objects.get(pk=instrument_id).parsed
 
 
-def response_submit(
-    *,
-    code: str,
-    instrument_code: str,
-    answers: dict[int, int | None],
-    started_at: dt.datetime | None = None,
-) -> bool:
+def kiosk_open(*, code: str) -> list[str]:
+    """A kiosk opens a student's code before it shows the questions: the server's clock for the answering time
+    starts at the code's first opening (Participation.opened_at). The codes of the student's own instruments still
+    to answer, in order. Refused codes: those of participation_for_code."""
+    participation = participation_for_code(code)
+    Participation.objects.filter(pk=participation.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+    answered = set(participation.responses.values_list("instrument_id", flat=True))
+    return [instrument.parsed.code for instrument in battery_for(participation) if instrument.pk not in answered]
+
+
+def response_submit(*, code: str, instrument_code: str, answers: dict[int, int | None]) -> bool:
     """A whole questionnaire answered at once by the student's code (a school's kiosk or tablet app, offline
     first): the code checked as on the form, and the same rules as answer_save for every item before anything
     is stored. Every asked item must be there (None: skipped); a critical answer is triaged at once; the
-    response is queued for scoring. True when the student's battery is now complete.
+    response is queued for scoring. True when the student's battery is now complete. The time it took is the
+    server's: from the code's opening (kiosk_open) or the student's previous submission, whichever is later; not
+    measured when the code was never opened (a client's own clock is never read).
 
     Refused codes: those of participation_for_code; "unknown_instrument", "bad_answer"; "answered" or
     "completed" for an instrument already begun or submitted.
@@ -457,8 +464,12 @@ def response_submit(
             raise Refused("unknown")
         participation, *checked, student, school = rows[0][:9]
         _check_code(*checked)
-        own = [(_definition(pk, loaded_at), pk, status) for *_, pk, loaded_at, status in rows if pk is not None]
-        own = [(definition, pk, status) for definition, pk, status in own if definition.informant == "self"]
+        opened, submitted = rows[0][12], []
+        own = []
+        for pk, loaded_at, status, submitted_at in (row[9:12] + row[13:14] for row in rows):
+            if pk is not None and (definition := _definition(pk, loaded_at)).informant == "self":
+                own.append((definition, pk, status))
+                submitted += [submitted_at] if submitted_at else []
         chosen = [(definition, pk, status) for definition, pk, status in own if definition.code == instrument_code]
         if not chosen:
             raise Refused("unknown_instrument")
@@ -473,11 +484,11 @@ def response_submit(
         ) or set(given) != {str(n) for n in _asked(definition, given)}:
             raise Refused("bad_answer")  # fmt: skip
         now = timezone.now()
-        started = min(started_at or now, now)
+        started = max([opened, *submitted]) if opened else None
         completed = all(s not in (None, ResponseStatus.IN_PROGRESS) for _, pk, s in own if pk != instrument)
         response = sql.kiosk_write(
             participation=participation, instrument=instrument, source=ResponseSource.WEB, answers=given,
-            status=ResponseStatus.SUBMITTED, started=started, now=now, completed=completed,
+            status=ResponseStatus.SUBMITTED, started=started, begun=opened or now, now=now, completed=completed,
         )  # fmt: skip
         events = [audit.Entry("response.submit", "screening.response", response, student, school)]
         if completed:
@@ -548,13 +559,11 @@ def _triage_urgent_enqueue(response_id: int) -> None:
     triage_urgent.delay(response_id)
 
 
-URGENT_SWEEP_GRACE = dt.timedelta(seconds=30)  # a queued triage normally runs within a second or two
-
-
 def urgent_sweep() -> int:
     """Queue again the urgent triage of every critical answer still waiting for it past the grace: its task was
     lost (the broker down at commit, a worker that died). Running a triage twice is harmless. How many."""
-    due = Response.objects.filter(urgent_since__lt=timezone.now() - URGENT_SWEEP_GRACE).order_by("urgent_since")
+    grace = dt.timedelta(seconds=settings.URGENT_SWEEP_GRACE_SECONDS)
+    due = Response.objects.filter(urgent_since__lt=timezone.now() - grace).order_by("urgent_since")
     ids = list(due.values_list("pk", flat=True)[:500])
     for response_id in ids:
         _triage_urgent_enqueue(response_id)
@@ -572,7 +581,7 @@ def review_flags(definition: Definition, response: Response) -> list[str]:
     values = [v for v in response.answers.values() if v is not None]
     if len(values) >= 7 and len(set(values)) == 1:
         flags.append(ReviewFlag.IDENTICAL.value)
-    if response.submitted_at and response.source != ResponseSource.PAPER:
+    if response.submitted_at and response.started_at and response.source != ResponseSource.PAPER:
         seconds = (response.submitted_at - response.started_at).total_seconds()
         if seconds < TOO_FAST_SECONDS_PER_ITEM * len(definition.items):
             flags.append(ReviewFlag.TOO_FAST.value)

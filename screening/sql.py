@@ -23,7 +23,7 @@ _KIOSK_BATTERY = Prepared(
     "kiosk_battery",
     """
 SELECT p.id, k.status, k.opens_on, k.closes_on, p.completed_at, p.consent, s.status, p.student_id, s.school_id,
-       i.id, i.loaded_at, r.status
+       i.id, i.loaded_at, r.status, p.opened_at, r.submitted_at
   FROM screening_participation p
   JOIN screening_campaign k ON k.id = p.campaign_id
   JOIN portal_student s ON s.id = p.student_id
@@ -42,7 +42,8 @@ SELECT p.id, k.status, k.opens_on, k.closes_on, p.completed_at, p.consent, s.sta
 def kiosk_battery(code_digest: str) -> list[tuple[Any, ...]]:
     """For the participation whose code has this digest, locked until the transaction ends: one row per instrument
     of its battery, (participation, campaign status, opens on, closes on, completed at, consent, student status,
-    student, school, instrument, instrument loaded at, response status or None). No rows: no such code."""
+    student, school, instrument, instrument loaded at, response status or None, the code's first opening or None,
+    the response's submission time or None). No rows: no such code."""
     with connection.cursor() as cursor:
         _KIOSK_BATTERY.execute(cursor, [code_digest])
         return cursor.fetchall()
@@ -68,11 +69,12 @@ RETURNING (SELECT id FROM response)
 
 def kiosk_write(
     *, participation: int, instrument: int, source: str, status: str, answers: dict[str, int | None],
-    started: dt.datetime, now: dt.datetime, completed: bool,
+    started: dt.datetime | None, begun: dt.datetime, now: dt.datetime, completed: bool,
 ) -> int:  # fmt: skip
-    """Store a submitted response (not yet scored) and the participation's progress: started at `started` unless
-    it had started before, completed at `now` when `completed`. The response's id."""
+    """Store a submitted response (not yet scored) begun at `started` (None: not measured) and the participation's
+    progress: started at `begun` unless it had started before, completed at `now` when `completed`. The
+    response's id."""
     with connection.cursor() as cursor:
         _KIOSK_WRITE.execute(cursor, [participation, instrument, source, json.dumps(answers), status, started, now,
-                                      started, now if completed else None, participation])  # fmt: skip
+                                      begun, now if completed else None, participation])  # fmt: skip
         return cursor.fetchone()[0]

@@ -1,5 +1,6 @@
 from portal.models.audit import AuditedQuerySet, AuditEvent
 from portal.models.notify import Delivery, InboxMessage, Notification
+from portal.models.ops import TaskRun
 from portal.models.org import Classroom, District, School, SchoolKind, SchoolYear, Term
 from portal.models.people import Guardian, Student, StudentGuardian, StudentUserObjectPermission
 from portal.models.roster import RosterImport
@@ -26,6 +27,7 @@ __all__ = [
     "Student",
     "StudentGuardian",
     "StudentUserObjectPermission",
+    "TaskRun",
     "Term",
     "User",
 ]

@@ -437,6 +437,25 @@ def inbox_of_official_b(world: World) -> Any:
     return factories.InboxMessageFactory(user=world.users["official_b"])
 
 
+def _shift(world: World, district: Any, official: str) -> Any:
+    from crisis.models import DutyShift
+
+    responder = world.responder(district, username=f"on_call_{district.code}")
+    now = timezone.now()
+    return DutyShift.objects.create(district=district, responder=responder, created_by=world.users[official],
+                                    starts_at=now, ends_at=now + dt.timedelta(hours=12))  # fmt: skip
+
+
+@_extra
+def shift_a(world: World) -> Any:
+    return _shift(world, world.district_a, "official_a")
+
+
+@_extra
+def shift_b(world: World) -> Any:
+    return _shift(world, world.district_b, "official_b")
+
+
 # Where each object of the matrix lives: school A, B or C, or district A or B as a whole. Capability links
 # (acknowledgement, consent, feed, certificate code, mailbox address) are proven by forging them instead.
 AXIS = {
@@ -445,7 +464,7 @@ AXIS = {
     "plan_a": "A", "plan_b": "B", "plan_c": "C",
     "case_x": "A", "case_y": "B", "case_z": "C",
     "incident_x": "A", "incident_y": "B", "incident_z": "C",
-    "grant_x": "DA", "grant_z": "DB",
+    "grant_x": "DA", "grant_z": "DB", "shift_a": "DA", "shift_b": "DB",
     "outside_referral_x_route": "A", "outside_referral_y_route": "B", "outside_referral_z_route": "C",
     "referral_of_y_under_x": "B",
     "notice_x_route": "A", "notice_y_route": "B", "notice_z_route": "C", "notice_of_y_under_x": "B",
@@ -505,6 +524,10 @@ CASES = [
     ("crisis:incident_assign", "post", "incident_x", {"official_a"}, 302),  # an empty form: back with an error
     ("crisis:grant_revoke", "post", "grant_x", {"official_a"}, 302),
     ("crisis:assignments", "get", None, NOBODY, 200),  # responders only: see tests/crisis/test_responders.py
+    ("crisis:on_call", "get", None, {"official_a", "official_b"}, 200),
+    ("crisis:on_call", "post", None, {"official_a", "official_b"}, 200),  # an empty form comes back with errors
+    ("crisis:on_call_remove", "post", "shift_a", {"official_a"}, 302),
+    ("crisis:case_take_on", "post", "case_x", NOBODY, 302),  # on call only: see tests/crisis/test_after_hours.py
     ("crisis:case_refer_out", "post", "case_x", STAFF_A, 302),
     ("crisis:referral_outcome", "post", "outside_referral_x_route", STAFF_A, 302),
     ("crisis:case", "get", "case_x", STAFF_A, 200),
@@ -600,6 +623,7 @@ CASES = [
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("language_set", "post", None, EVERYONE, 302),
     ("healthz", "get", None, EVERYONE, 200),
+    ("metrics", "get", None, NOBODY, 200),  # operators or the scraper's token: see tests/portal/test_metrics.py
     ("login", "get", None, {"anonymous"}, 200),
     ("account", "get", None, SIGNED_IN, 200),
     ("otp_verify", "get", None, STAFF, 200, PARENTS_TO_SETUP),
@@ -648,6 +672,7 @@ CASES = [
     ("api-docs", "get", None, SIGNED_IN, 200),
     # --- every method a route answers: the form posts that come back with errors when empty
     ("api-screening-submit", "post", None, EVERYONE, 415),  # the code is the credential; a kiosk speaks JSON only
+    ("api-screening-open", "post", None, EVERYONE, 415),
     ("counseling:booking_move", "post", "booking_x", STAFF_A | {"parent_x"}, 200),  # no slot chosen: errors
     ("counseling:parent_book", "post", "child_x_route", {"parent_x"}, 200),
     ("counseling:record_new", "post", "booking_x_route", STAFF_A, 200),
@@ -676,6 +701,9 @@ CASES = [
     ("crisis:incident_assign", "post", "incident_y", {"official_a"}, 302),
     ("crisis:incident_assign", "post", "incident_z", {"official_b"}, 302),
     ("crisis:grant_revoke", "post", "grant_z", {"official_b"}, 302),
+    ("crisis:on_call_remove", "post", "shift_b", {"official_b"}, 302),
+    ("crisis:case_take_on", "post", "case_y", NOBODY, 302),
+    ("crisis:case_take_on", "post", "case_z", NOBODY, 302),
     ("crisis:case_refer_out", "post", "case_y", {"counselor_b"}, 302),
     ("crisis:case_refer_out", "post", "case_z", NOBODY, 302),
     ("crisis:referral_outcome", "post", "outside_referral_y_route", {"counselor_b"}, 302),
@@ -779,7 +807,7 @@ PUBLIC_REDIRECTS = ("language_set", "logout", "screening_short", "screening:ques
                     "screening:consent")  # fmt: skip
 
 # Anonymous refusals that differ from the default (login redirect for pages, 401 for the API).
-ANONYMOUS_REFUSAL = {"api-token": 400, "api-screening-submit": 415}
+ANONYMOUS_REFUSAL = {"api-token": 400, "api-screening-submit": 415, "api-screening-open": 415, "metrics": 401}
 
 
 def _route_names() -> set[str]:
@@ -1022,6 +1050,7 @@ WRITES: list[tuple[str, str, Callable[[World], dict[str, Any]], str | None]] = [
     ("crisis:case_refer_out", "case_x",
      lambda w: {"place_kind": "hospital", "organisation": "City Hospital", "referred_on": _today()}, "counselor_a"),
     ("crisis:grant_revoke", "grant_x", lambda w: {}, "official_a"),
+    ("crisis:on_call_remove", "shift_a", lambda w: {}, "official_a"),
     ("counseling:booking_cancel", "booking_x", lambda w: {}, "parent_x"),
     ("counseling:booking_cancel", "booking_y", lambda w: {}, "parent_y"),
     ("counseling:record_share", "record_x", lambda w: {"user": w.users["leader_a"].pk}, "counselor_a"),

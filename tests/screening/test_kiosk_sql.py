@@ -65,7 +65,8 @@ def test_a_response_is_stored_submitted_and_progress_kept(world, campaign):
     first = timezone.now() - dt.timedelta(minutes=9)
     now = timezone.now()
     pk = sql.kiosk_write(participation=participation.pk, instrument=phq9.pk, source="web", status="submitted",
-                         answers={"1": 2, "9": None}, started=first, now=now, completed=False)  # fmt: skip
+                         answers={"1": 2, "9": None}, started=first, begun=first, now=now,
+                         completed=False)  # fmt: skip
     response = Response.objects.get(pk=pk)
     assert (response.participation_id, response.instrument_id, response.answers, response.status) == (
         participation.pk,
@@ -78,6 +79,7 @@ def test_a_response_is_stored_submitted_and_progress_kept(world, campaign):
     assert (participation.started_at, participation.completed_at) == (first, None)
     later = now + dt.timedelta(minutes=3)
     sql.kiosk_write(participation=participation.pk, instrument=asq.pk, source="web", status="submitted",
-                    answers={"1": 0}, started=later, now=later, completed=True)  # fmt: skip
+                    answers={"1": 0}, started=None, begun=later, now=later, completed=True)  # fmt: skip
     participation.refresh_from_db()
     assert (participation.started_at, participation.completed_at) == (first, later)  # started once, at the first
+    assert Response.objects.get(participation=participation, instrument=asq).started_at is None  # not measured

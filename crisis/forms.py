@@ -16,7 +16,7 @@ from crisis.models import (
     Status,
     Tier,
 )
-from portal.models import Student
+from portal.models import School, Student
 
 
 class ConfirmTierForm(forms.Form):
@@ -188,4 +188,31 @@ class DutyShiftForm(forms.Form):
             responder = data.get("responder")
             if responder is not None and not responder.membership.user.phone:
                 self.add_error("responder", _("This person has no phone number on record: they could not be paged."))
+        return data
+
+
+class QueueAssignForm(forms.Form):
+    """Send responders from the district's pool to a school's queue of cases awaiting assessment."""
+
+    school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.none())
+    responders = forms.ModelMultipleChoiceField(
+        label=_("Responders"), queryset=Responder.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    days = forms.IntegerField(label=_("Days"), min_value=1, max_value=settings.CRISIS_GRANT_MAX_DAYS, initial=1)
+
+    def __init__(self, *args, schools, pool, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+        self.fields["responders"].queryset = pool
+        self.fields["responders"].label_from_instance = lambda r: f"{r} · {r.get_kind_display()}"
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        school, responders = data.get("school"), data.get("responders")
+        if (
+            school is not None
+            and responders
+            and any(r.membership.district_id != school.district_id for r in responders)
+        ):
+            self.add_error("responders", _("Choose responders of the school's own district."))
         return data

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from portal.encryption import EncryptedTextField
-from portal.models import AuditedQuerySet, District, Student
+from portal.models import AuditedQuerySet, District, School, Student
 
 
 class Tier(models.IntegerChoices):
@@ -410,6 +410,28 @@ class DutyShift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.responder} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class QueueAssignment(models.Model):
+    """A district responder sent to help a school over capacity (crisis.capacity): while it lasts they may read
+    and assess (confirm the tier of) the school's cases awaiting assessment, and read those they assessed."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    responder = models.ForeignKey(Responder, on_delete=models.CASCADE, related_name="queues")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("access until"))
+
+    class Meta:
+        verbose_name = _("queue assignment")
+        verbose_name_plural = _("queue assignments")
+        indexes = [models.Index(fields=["school", "expires_at"], name="queue_assignment_school")]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("assigned_at")), name="queue_ends_later")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.responder} → {self.school_id}"
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

@@ -52,8 +52,8 @@ def roster_remove(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def take_on(request: AuthedRequest, pk: int) -> HttpResponse:
     """The person on call says they have taken the case on (they read it through their on-call access)."""
-    access.require(bool(access.roles_of(request.user).responder_district_ids))
     case = access.get_or_404(selectors.cases_readable(request.user), pk=pk)
+    access.require(access.may_take_on(request.user, case.pk))
     try:
         oncall.take_on(case=case, by=request.user)
     except oncall.AlreadyTakenOn:

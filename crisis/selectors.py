@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +18,7 @@ from crisis.models import (
     EmergencyPlan,
     FollowUpPolicy,
     Incident,
+    QueueAssignment,
     Responder,
     Status,
 )
@@ -37,6 +38,29 @@ def cases_readable(user: AnyUser) -> QuerySet[Case]:
     return access.scope_cases(Case.objects.all(), user).select_related(
         "student__school", "student__classroom", "owner", "confirmed_by"
     )
+
+
+def awaiting_by_school(school_ids: set[int]) -> dict[int, int]:
+    """How many cases await their first assessment at each of these schools (district figures, no names)."""
+    rows = Case.objects.filter(student__school_id__in=school_ids, status=Status.PENDING).values("student__school_id")
+    return {row["student__school_id"]: row["n"] for row in rows.annotate(n=Count("id"))}
+
+
+def queues_for(user: User) -> list[tuple[QueueAssignment, list[timers.Waiting]]]:
+    """A responder's running queue assignments, each with the school's cases they may assess, soonest due first."""
+    assessable = access.scope_assessable(Case.objects.select_related("student__classroom"), user)
+    return [
+        (assignment, timers.awaiting(assessable.filter(student__school_id=assignment.school_id)))
+        for assignment in QueueAssignment.objects.filter(responder__membership__user=user,
+                                                         responder__membership__active=True,
+                                                         expires_at__gt=timezone.now())
+        .select_related("school").order_by("expires_at")
+    ]  # fmt: skip
+
+
+def cases_assessable(user: AnyUser) -> QuerySet[Case]:
+    """Cases a user may assess: the school's staff, and responders sent to the school's queue (pending only)."""
+    return access.scope_assessable(Case.objects.all(), user).select_related("student__school", "owner")
 
 
 @dataclass

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crisis import oncall_views, views
+from crisis import oncall_views, queue_views, views
 
 app_name = "crisis"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("assignments/", views.assignments, name="assignments"),
     path("on-call/", oncall_views.roster, name="on_call"),
     path("on-call/<int:pk>/remove/", oncall_views.roster_remove, name="on_call_remove"),
+    path("queues/", queue_views.queues, name="queues"),
+    path("queues/<int:pk>/end/", queue_views.queue_end, name="queue_end"),
     path("cases/<int:pk>/take-on/", oncall_views.take_on, name="case_take_on"),
     path("cases/<int:pk>/refer-out/", views.case_refer_out, name="case_refer_out"),
     path(

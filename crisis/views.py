@@ -36,10 +36,14 @@ from portal.models import School
 from portal.views import AuthedRequest
 
 
-def _case(request: AuthedRequest, pk: int, *, manage: bool = True) -> Case:
+def _case(request: AuthedRequest, pk: int, *, manage: bool = True, assess: bool = False) -> Case:
     """The case, if the user may act on it. Assessing, notifying, referring and closing are the school's;
-    an assigned district responder may read the case and log follow-ups (manage=False)."""
-    cases = selectors.cases_for(request.user) if manage else selectors.cases_readable(request.user)
+    an assigned district responder may read the case and log follow-ups (manage=False); a responder sent to the
+    school's queue may also assess its cases awaiting assessment (assess=True)."""
+    if assess:
+        cases = selectors.cases_assessable(request.user)
+    else:
+        cases = selectors.cases_for(request.user) if manage else selectors.cases_readable(request.user)
     return access.get_or_404(cases, pk=pk)
 
 
@@ -82,13 +86,16 @@ def case_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "contact_form": GuardianContactForm(initial={"reason": case.guardian_contact_blocked}),
             "notices": case.notices.select_related("guardian", "leader"),
             "closed": case.status == Status.CLOSED,
-            "on_call": not manages and bool(access.roles_of(request.user).responder_district_ids),
+            "on_call": not manages and access.may_take_on(request.user, case.pk),
+            "assesses": not manages and selectors.cases_assessable(request.user).filter(pk=case.pk).exists(),
         },
     )
 
 
-def _act(request: AuthedRequest, pk: int, form_class, action, *, manage: bool = True) -> HttpResponse:  # type: ignore[no-untyped-def]
-    case = _case(request, pk, manage=manage)
+def _act(
+    request: AuthedRequest, pk: int, form_class, action, *, manage: bool = True, assess: bool = False
+) -> HttpResponse:  # type: ignore[no-untyped-def]
+    case = _case(request, pk, manage=manage, assess=assess)
     form = form_class(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -116,7 +123,7 @@ def case_confirm(request: AuthedRequest, pk: int) -> HttpResponse:
     def confirm(case: Case, data: dict) -> None:  # type: ignore[type-arg]
         services.case_confirm_tier(case=case, tier=data["tier"], by=request.user)
 
-    return _act(request, pk, ConfirmTierForm, confirm)
+    return _act(request, pk, ConfirmTierForm, confirm, assess=True)
 
 
 @login_required
@@ -296,7 +303,9 @@ def grant_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
 def assignments(request: AuthedRequest) -> HttpResponse:
     """A district responder's cases, while their access lasts."""
     access.require(bool(access.roles_of(request.user).responder_district_ids))
-    return render(request, "crisis/assignments.html", {"grants": selectors.assignments_for(request.user)})
+    return render(request, "crisis/assignments.html", {
+        "grants": selectors.assignments_for(request.user), "queues": selectors.queues_for(request.user),
+    })  # fmt: skip
 
 
 @login_required

@@ -60,6 +60,8 @@ class DashboardView(APIView):
                 "tiers": [_cell(t) for t in row.tiers], "positive_percent": row.positive_percent,
                 "open_severe": _cell(row.open_cases[0]), "open_major": _cell(row.open_cases[1]),
                 "overdue_follow_ups": _cell(row.overdue), "guardians_acknowledged": row.ack_percent or None,
+                "awaiting_general": _cell(row.awaiting[0]), "awaiting_severe": _cell(row.awaiting[1]),
+                "awaiting_major": _cell(row.awaiting[2]), "awaiting_past_deadline": _cell(row.awaiting_overdue),
                 "ack_hours_median": rollup.ack_hours_median if rollup and row.ack_percent else None,
                 "wait_days_median": rollup.wait_days_median if rollup else None,
                 "classes": rollup.classes if rollup else 0,

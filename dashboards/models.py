@@ -23,6 +23,13 @@ class SchoolRollup(models.Model):
     open_severe = models.PositiveIntegerField(default=0)
     open_major = models.PositiveIntegerField(default=0)
     overdue_follow_ups = models.PositiveIntegerField(default=0)
+    # Cases awaiting their first assessment, by suggested tier; those past the first-contact deadline (not taken
+    # on by the person on call); when the oldest of them was opened.
+    awaiting_general = models.PositiveIntegerField(default=0)
+    awaiting_severe = models.PositiveIntegerField(default=0)
+    awaiting_major = models.PositiveIntegerField(default=0)
+    awaiting_overdue = models.PositiveIntegerField(default=0)
+    awaiting_since = models.DateTimeField(null=True)
     notices = models.PositiveIntegerField(default=0)
     notices_acknowledged = models.PositiveIntegerField(default=0)
     ack_hours_median = models.FloatField(null=True)

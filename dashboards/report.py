@@ -52,12 +52,14 @@ def pdf(board: Dashboard, title: str) -> bytes:
         Spacer(1, 8),
     ]
     header = [_("School"), _("Completed"), _("Coverage"), _("Tier 1"), _("Tier 2"), _("Tier 3"),
-              _("Open severe / major cases"), _("Overdue"), _("Drill"), _("Room standard"), _("Full-time")]  # fmt: skip
+              _("Open severe / major cases"), _("Awaiting first assessment"), _("Overdue"), _("Drill"),
+              _("Room standard"), _("Full-time")]  # fmt: skip
     rows = [header]
     for r in board.rows:
         rollup = r.rollup
         rows.append([r.school.name, f"{r.completed} / {r.invited}", r.coverage or "—", *[str(t) for t in r.tiers],
-                     f"{r.open_cases[0]} / {r.open_cases[1]}", str(r.overdue),
+                     f"{r.open_cases[0]} / {r.open_cases[1]}", " / ".join(str(c) for c in reversed(r.awaiting)),
+                     str(r.overdue),
                      "✓" if rollup and rollup.drilled_this_term else "✗",
                      "✓" if rollup and rollup.rooms_meet_standard else "✗",
                      str(rollup.full_time if rollup else 0)])  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet, Sum
@@ -13,6 +14,7 @@ from portal.access import AnyUser
 from portal.models import School, SchoolYear
 
 TIERS = ("tier1", "tier2", "tier3")
+AWAITING = ("general", "severe", "major")
 
 
 def visible_schools(user: AnyUser) -> QuerySet[School]:
@@ -34,6 +36,9 @@ class SchoolRow:
     no_shows: Cell
     overdue: Cell
     ack_percent: str  # of guardian notices acknowledged, or "" when few
+    awaiting: list[Cell]  # cases awaiting their first assessment: 一般, 严重, 重大
+    awaiting_overdue: Cell
+    awaiting_since: dt.datetime | None  # the oldest's opening, shown only when the row's count is not small
 
 
 @dataclass
@@ -54,6 +59,9 @@ class Dashboard:
     notices: Cell = field(default_factory=lambda: Cell(0, True))
     acknowledged: Cell = field(default_factory=lambda: Cell(0, True))
     overdue: Cell = field(default_factory=lambda: Cell(0, True))
+    awaiting: list[Cell] = field(default_factory=list)
+    awaiting_overdue: Cell = field(default_factory=lambda: Cell(0, True))
+    awaiting_since: dt.datetime | None = None
 
 
 def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grade: int | None = None) -> Dashboard:
@@ -93,6 +101,10 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
     # Bookings = came + no-shows: complemented along the row too.
     counseling = suppress([[(rollups[pk].bookings - rollups[pk].no_shows if pk in rollups else 0),
                             (rollups[pk].no_shows if pk in rollups else 0)] for pk in ids]) if ids else []  # fmt: skip
+    waiting = [[getattr(rollups[pk], f"awaiting_{tier}") if pk in rollups else 0 for tier in AWAITING] for pk in ids]
+    awaiting = suppress(waiting) if ids else []
+    awaiting_overdue = suppress([[rollups[pk].awaiting_overdue if pk in rollups else 0] for pk in ids],
+                                row_totals=False) if ids else []  # fmt: skip
     rows = []
     for i, school in enumerate(school_list):
         completed_cell, missing_cell = parts[i]
@@ -107,7 +119,8 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
             round(100 * positive / completed, 1)
             if completed and not completed_cell.suppressed and not any(t.suppressed for t in tiers) else None,
             cases[i], total([counseling[i][0].value + counseling[i][1].value]), counseling[i][1], overdue[i][0],
-            _ack(rollups.get(school.pk)),
+            _ack(rollups.get(school.pk)), awaiting[i], awaiting_overdue[i][0],
+            _since([rollups[school.pk]] if school.pk in rollups else []),
         ))  # fmt: skip
     tier_totals = column_totals(hidden)[:3]
     count_totals = column_totals(parts)
@@ -143,7 +156,16 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
         person_times=sum(r.person_times for r in all_rollups), notices=total([notices]),
         acknowledged=acked[0],
         overdue=total([r.overdue_follow_ups for r in all_rollups]),
+        awaiting=column_totals(awaiting) if ids else [],
+        awaiting_overdue=total([r.awaiting_overdue for r in all_rollups]), awaiting_since=_since(all_rollups),
     )  # fmt: skip
+
+
+def _since(rollups: list[SchoolRollup]) -> dt.datetime | None:
+    """When the oldest case awaiting assessment was opened, if the cases awaiting are not few enough to count."""
+    if sum(getattr(r, f"awaiting_{tier}") for r in rollups for tier in AWAITING) < MIN_CELL:
+        return None
+    return min((r.awaiting_since for r in rollups if r.awaiting_since), default=None)
 
 
 def _ack(rollup: SchoolRollup | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from counseling.models import OPEN_PERIODS_PER_WEEK, ROOM_MIN_M2, Booking, Opening, Room
@@ -23,6 +23,7 @@ from training.models import Enrolment, EnrolmentStatus
 from training.selectors import counselor_counts, curriculum
 
 FLAGS = GROUPS[1:]
+AWAITING = ("awaiting_general", "awaiting_severe", "awaiting_major", "awaiting_overdue")
 
 
 def current_year(district_id: int, today: dt.date | None = None) -> SchoolYear | None:
@@ -57,6 +58,17 @@ def refresh(district: District, year: SchoolYear | None = None) -> int:
         .annotate(severe=Count("id", filter=Q(confirmed_tier=2)), major=Count("id", filter=Q(confirmed_tier=3)))
     ):  # fmt: skip
         figures[row["student__school_id"]].update(open_severe=row["severe"], open_major=row["major"])
+    for row in (
+        Case.objects.filter(student__school_id__in=ids, status=Status.PENDING).values("student__school_id")
+        .annotate(
+            awaiting_general=Count("id", filter=Q(suggested_tier__lte=1)),
+            awaiting_severe=Count("id", filter=Q(suggested_tier=2)),
+            awaiting_major=Count("id", filter=Q(suggested_tier=3)),
+            awaiting_overdue=Count("id", filter=Q(assess_by__lte=now, on_call_ack_at__isnull=True)),
+            awaiting_since=Min("opened_at"),
+        )
+    ):  # fmt: skip
+        figures[row.pop("student__school_id")].update(row)
     overdue: dict[int, int] = defaultdict(int)
     for follow_up in follow_up_rows(Case.objects.filter(student__school_id__in=ids)):
         if follow_up.overdue_days:
@@ -133,6 +145,7 @@ def refresh(district: District, year: SchoolYear | None = None) -> int:
         rollups.append(SchoolRollup(
             school_id=pk, school_year=year, refreshed_at=now, students=f.get("students", 0),
             open_severe=f.get("open_severe", 0), open_major=f.get("open_major", 0), overdue_follow_ups=overdue[pk],
+            **{key: f.get(key, 0) for key in AWAITING}, awaiting_since=f.get("awaiting_since"),
             notices=notices[pk], notices_acknowledged=len(hours),
             ack_hours_median=round(statistics.median(hours), 1) if hours else None, incidents=incidents.get(pk, 0),
             drilled_this_term=bool(term and last_drill.get(pk) and last_drill[pk] >= term.start),

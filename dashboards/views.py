@@ -70,13 +70,14 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
 
 def _export(board: selectors.Dashboard, fmt: str) -> HttpResponse:
     header = [_("School"), _("Invited"), _("Completed"), _("Coverage"), _("Tier 1"), _("Tier 2"), _("Tier 3"),
-              _("Open severe cases"), _("Open major cases"), _("Drilled this term"), _("Room standard"),
-              _("Full-time"), _("Part-time"), _("Bookings (4 weeks)"), _("No-shows")]  # fmt: skip
+              _("Open severe cases"), _("Open major cases"), _("Awaiting assessment: major"),
+              _("Awaiting assessment: severe"), _("Awaiting assessment: general"), _("Drilled this term"),
+              _("Room standard"), _("Full-time"), _("Part-time"), _("Bookings (4 weeks)"), _("No-shows")]  # fmt: skip
     rows = []
     for r in board.rows:
         rollup = r.rollup
         rows.append([r.school.name, str(r.invited), str(r.completed), r.coverage, *[str(t) for t in r.tiers],
-                     *[str(c) for c in r.open_cases],
+                     *[str(c) for c in r.open_cases], *[str(c) for c in reversed(r.awaiting)],
                      _("yes") if rollup and rollup.drilled_this_term else _("no"),
                      _("yes") if rollup and rollup.rooms_meet_standard else _("no"),
                      rollup.full_time if rollup else 0, rollup.part_time if rollup else 0,

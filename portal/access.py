@@ -201,7 +201,8 @@ def scope_clinical(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
 
 def scope_cases(qs: QuerySet[M], user: AnyUser, *, case_path: str = "") -> QuerySet[M]:
     """Crisis cases (case_path="") and the records hanging off them: the clinical scope, plus the cases a
-    district responder was assigned to, while that grant is unexpired and they are still in the pool."""
+    district responder was assigned to, while that grant is unexpired and they are still in the pool, and for a
+    responder sent to a school's queue, that school's cases awaiting assessment and those they assessed."""
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     prefix = f"{case_path}__" if case_path else ""
@@ -216,7 +217,48 @@ def scope_cases(qs: QuerySet[M], user: AnyUser, *, case_path: str = "") -> Query
         )
         key = f"{case_path}_id__in" if case_path else "id__in"
         condition |= Q(**{key: grants.values("content_object_id")})
+        condition |= Q(**{f"{prefix}student__school_id__in": _queue_schools(user, roles)}) & (
+            Q(**{f"{prefix}status": "pending"}) | Q(**{f"{prefix}confirmed_by": user})
+        )
     return qs.filter(condition)
+
+
+def may_take_on(user: AnyUser, case_id: int) -> bool:
+    """The person paged about this case after hours (crisis.oncall.page: an unexpired grant of no incident) may
+    say they have taken it on. Responders who read it for another reason (an incident, a school's queue) may not."""
+    if not user.is_authenticated or not user.is_active or not roles_of(user).responder_district_ids:
+        return False
+    return (
+        apps.get_model("crisis", "CaseUserObjectPermission")
+        .objects.filter(user=user, content_object_id=case_id, incident__isnull=True, expires_at__gt=timezone.now())
+        .exists()
+    )
+
+
+def scope_assessable(qs: QuerySet[M], user: AnyUser) -> QuerySet[M]:
+    """Cases a user may assess (confirm the tier of): their own schools' cases, and for a district responder sent
+    to a school's queue, that school's cases still awaiting assessment, while the assignment lasts."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    roles = roles_of(user)
+    condition = Q(student__school_id__in=roles.staff_school_ids)
+    if roles.responder_district_ids:
+        condition |= Q(status="pending", student__school_id__in=_queue_schools(user, roles))
+    return qs.filter(condition)
+
+
+def _queue_schools(user: AnyUser, roles: Roles) -> QuerySet[Any]:
+    """The schools whose queue a responder was sent to, while the assignment lasts, in their own district."""
+    return (
+        apps.get_model("crisis", "QueueAssignment")
+        .objects.filter(
+            responder__membership__user=user,
+            responder__membership__active=True,
+            expires_at__gt=timezone.now(),
+            school__district_id__in=roles.responder_district_ids,
+        )
+        .values("school_id")
+    )
 
 
 def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> QuerySet[M]:

@@ -104,3 +104,12 @@ def test_officials_keep_the_roster_of_their_own_district(world, on_call, login):
     assert login(world.users["official_a"]).post(f"/crisis/on-call/{shift.pk}/remove/").status_code == 302
     assert not DutyShift.objects.filter(pk=shift.pk).exists()
     assert Case.objects.count() == 2  # nothing else changed
+
+
+def test_only_the_person_paged_may_take_a_case_on(world, login):
+    grant = world.grant_x  # an expert reading case X through an incident, not paged after hours
+    client = login(grant.user)
+    assert client.get(f"/crisis/cases/{world.case_x.pk}/").status_code == 200
+    assert "我已接手" not in client.get(f"/crisis/cases/{world.case_x.pk}/").content.decode()
+    assert client.post(f"/crisis/cases/{world.case_x.pk}/take-on/").status_code == 404
+    assert Case.objects.get(pk=world.case_x.pk).on_call_ack_at is None

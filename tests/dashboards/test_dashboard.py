@@ -1,7 +1,10 @@
 """The district dashboard: figures hand-computed on a fixture district, suppression on the page, another
 district's official sees nothing, and the page's query count pinned."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -152,3 +155,45 @@ def test_the_api_answers_from_its_cache_until_the_next_refresh(world, screened, 
     assert login(world.users["official_b"]).get(reverse("api-dashboard")).json()["schools"][0]["name"] == "School C"
     unfiltered = official.get(reverse("api-dashboard")).json()
     assert official.get(reverse("api-dashboard"), {"kind": "nine_year"}).json()["schools"] != unfiltered["schools"]
+
+
+def test_cases_awaiting_assessment_are_counted_by_tier_with_those_past_the_deadline(world, login):
+    """Six cases at school A wait for their first assessment: five 重大 (two opened three hours ago, so past
+    their hour), one 严重. The counts, the overdue and the oldest wait reach the rollup, the page and the API;
+    school B's single case stays <5 and its age is not shown."""
+    from crisis import services as crisis
+
+    assert world.campaign_a.school_year  # district A's school year, which the rollups are kept for
+    now = timezone.now()
+    students = [factories.StudentFactory(classroom=world.class_a2) for _ in range(6)]
+    with time_machine.travel(now - dt.timedelta(hours=3), tick=False):
+        for student in students[:2]:
+            crisis.case_raise(student=student, suggested_tier=3, source="screening")
+    for student in students[2:5]:
+        crisis.case_raise(student=student, suggested_tier=3, source="screening")
+    crisis.case_raise(student=students[5], suggested_tier=2, source="teacher")
+    lone = factories.StudentFactory(classroom=world.student_y.classroom)
+    crisis.case_raise(student=lone, suggested_tier=3, source="screening")
+    services.refresh(world.district_a)
+
+    rollup = SchoolRollup.objects.get(school=world.school_a)
+    assert (rollup.awaiting_general, rollup.awaiting_severe, rollup.awaiting_major, rollup.awaiting_overdue) == (
+        0, 1, 5, 2
+    )  # fmt: skip
+    [a] = selectors.dashboard(world.users["official_a"], kind="nine_year").rows  # school A alone
+    assert [str(c) for c in a.awaiting] == ["<5", "<5", "5"]
+    assert a.awaiting_since is not None and (now - a.awaiting_since) >= dt.timedelta(hours=3)
+    board = selectors.dashboard(world.users["official_a"])  # with school B's one case, A's 5 would give it away
+    b = next(r for r in board.rows if r.school == world.school_b)
+    assert [str(c) for c in b.awaiting] == ["<5", "<5", "<5"] and b.awaiting_since is None
+    assert [str(c) for c in next(r for r in board.rows if r.school == world.school_a).awaiting] == ["<5"] * 3
+    assert str(board.awaiting[2]) == "6" and str(board.awaiting_overdue) == "<5"
+    assert board.awaiting_since == a.awaiting_since  # seven cases district-wide: enough to say how long
+    client = login(world.users["official_a"])
+    html = client.get(reverse("dashboards:dashboard"), {"kind": "nine_year"}).content.decode()
+    assert "等待首次评估" in html and "重大（三级） 5" in html and "最久已等待 3" in html
+    api = client.get(reverse("api-dashboard"), {"kind": "nine_year"}).json()
+    [school_a] = api["schools"]
+    assert (school_a["awaiting_major"], school_a["awaiting_severe"], school_a["awaiting_past_deadline"]) == (
+        5, "<5", "<5"
+    )  # fmt: skip

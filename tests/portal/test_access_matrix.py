@@ -456,6 +456,25 @@ def shift_b(world: World) -> Any:
     return _shift(world, world.district_b, "official_b")
 
 
+def _queue(world: World, school: Any, official: str) -> Any:
+    from crisis.models import QueueAssignment
+
+    responder = world.responder(school.district, username=f"queue_{school.code}")
+    now = timezone.now()
+    return QueueAssignment.objects.create(school=school, responder=responder, assigned_by=world.users[official],
+                                          assigned_at=now, expires_at=now + dt.timedelta(days=1))  # fmt: skip
+
+
+@_extra
+def queue_a(world: World) -> Any:
+    return _queue(world, world.school_a, "official_a")
+
+
+@_extra
+def queue_c(world: World) -> Any:
+    return _queue(world, world.school_c, "official_b")
+
+
 # Where each object of the matrix lives: school A, B or C, or district A or B as a whole. Capability links
 # (acknowledgement, consent, feed, certificate code, mailbox address) are proven by forging them instead.
 AXIS = {
@@ -464,7 +483,7 @@ AXIS = {
     "plan_a": "A", "plan_b": "B", "plan_c": "C",
     "case_x": "A", "case_y": "B", "case_z": "C",
     "incident_x": "A", "incident_y": "B", "incident_z": "C",
-    "grant_x": "DA", "grant_z": "DB", "shift_a": "DA", "shift_b": "DB",
+    "grant_x": "DA", "grant_z": "DB", "shift_a": "DA", "shift_b": "DB", "queue_a": "DA", "queue_c": "DB",
     "outside_referral_x_route": "A", "outside_referral_y_route": "B", "outside_referral_z_route": "C",
     "referral_of_y_under_x": "B",
     "notice_x_route": "A", "notice_y_route": "B", "notice_z_route": "C", "notice_of_y_under_x": "B",
@@ -528,6 +547,9 @@ CASES = [
     ("crisis:on_call", "post", None, {"official_a", "official_b"}, 200),  # an empty form comes back with errors
     ("crisis:on_call_remove", "post", "shift_a", {"official_a"}, 302),
     ("crisis:case_take_on", "post", "case_x", NOBODY, 302),  # on call only: see tests/crisis/test_after_hours.py
+    ("crisis:queues", "get", None, {"official_a", "official_b"}, 200),
+    ("crisis:queues", "post", None, {"official_a", "official_b"}, 200),  # an empty form comes back with errors
+    ("crisis:queue_end", "post", "queue_a", {"official_a"}, 302),
     ("crisis:case_refer_out", "post", "case_x", STAFF_A, 302),
     ("crisis:referral_outcome", "post", "outside_referral_x_route", STAFF_A, 302),
     ("crisis:case", "get", "case_x", STAFF_A, 200),
@@ -702,6 +724,7 @@ CASES = [
     ("crisis:incident_assign", "post", "incident_z", {"official_b"}, 302),
     ("crisis:grant_revoke", "post", "grant_z", {"official_b"}, 302),
     ("crisis:on_call_remove", "post", "shift_b", {"official_b"}, 302),
+    ("crisis:queue_end", "post", "queue_c", {"official_b"}, 302),
     ("crisis:case_take_on", "post", "case_y", NOBODY, 302),
     ("crisis:case_take_on", "post", "case_z", NOBODY, 302),
     ("crisis:case_refer_out", "post", "case_y", {"counselor_b"}, 302),
@@ -1051,6 +1074,7 @@ WRITES: list[tuple[str, str, Callable[[World], dict[str, Any]], str | None]] = [
      lambda w: {"place_kind": "hospital", "organisation": "City Hospital", "referred_on": _today()}, "counselor_a"),
     ("crisis:grant_revoke", "grant_x", lambda w: {}, "official_a"),
     ("crisis:on_call_remove", "shift_a", lambda w: {}, "official_a"),
+    ("crisis:queue_end", "queue_a", lambda w: {}, "official_a"),
     ("counseling:booking_cancel", "booking_x", lambda w: {}, "parent_x"),
     ("counseling:booking_cancel", "booking_y", lambda w: {}, "parent_y"),
     ("counseling:record_share", "record_x", lambda w: {"user": w.users["leader_a"].pk}, "counselor_a"),

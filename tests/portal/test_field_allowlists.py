@@ -37,6 +37,7 @@ ROLE = {"role", "school", "district"}
 DASHBOARD = {"year", "invited", "completed", "tiers", "focus_groups", "schools"}
 DASHBOARD_SCHOOL = {"id", "name", "kind", "invited", "completed", "coverage", "tiers", "positive_percent",
                     "open_severe", "open_major", "overdue_follow_ups", "guardians_acknowledged", "ack_hours_median",
+                    "awaiting_general", "awaiting_severe", "awaiting_major", "awaiting_past_deadline",
                     "wait_days_median", "classes", "classes_meeting_standard", "drilled_this_term",
                     "rooms_meet_standard", "full_time", "part_time", "bookings", "no_shows"}  # fmt: skip
 

@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 DIRECTORY = Path(__file__).parent / "instruments"
+PREVIOUS = DIRECTORY / "previous"  # earlier versions, kept loadable for the responses given with them
 METHODS = ("sum", "asq")
 MISSING_RULES = ("prorate", "zero", "none", "asq")
+# Where the zh-hans wording comes from: a published Chinese version ("published", cited in `wording`, each item's
+# source named), the project's own text not validated in Chinese ("unvalidated", the reason in `wording`), or
+# the first versions' "project" (their own translations, before the published ones were looked up).
+WORDINGS = ("published", "unvalidated", "project")
 
 
 class DefinitionError(ValueError):
@@ -35,6 +40,7 @@ class Item:
     en: str
     zh_hans: str
     only_if_positive: bool = False  # ASQ question 5: asked only after a positive screen
+    source: str = ""  # where the zh-hans text comes from (a published version's form or paper)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class Definition:
     grades: tuple[int, int]
     licence: str
     citation: str
-    translation: str  # "project": the zh-hans text is the project's own translation
+    translation: str  # one of WORDINGS
     instructions: dict[str, str]
     options: tuple[Option, ...]
     items: tuple[Item, ...]
@@ -78,7 +84,12 @@ class Definition:
     bands: tuple[Band, ...] = ()
     subscales: tuple[Subscale, ...] = ()
     critical: tuple[Critical, ...] = ()
+    wording: str = ""  # the published version's citation, or why the wording is not validated
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def version_key(self) -> tuple[int, ...]:
+        return version_key(self.version)
 
     # Computed once per definition: the kiosk checks every answer against them.
     @functools.cached_property
@@ -108,6 +119,7 @@ def parse(data: dict[str, Any]) -> Definition:
             licence=data["licence"],
             citation=data["citation"],
             translation=data["translation"],
+            wording=data.get("wording", ""),
             instructions=dict(data["instructions"]),
             options=tuple(Option(**o) for o in data["options"]),
             items=tuple(Item(**i) for i in data["items"]),
@@ -139,6 +151,12 @@ def _check(d: Definition) -> None:
         problems.append("items must be numbered 1..n in order")
     if d.informant not in ("self", "parent"):
         problems.append(f"informant {d.informant}")
+    if d.translation not in WORDINGS:
+        problems.append(f"translation {d.translation}")
+    if d.translation in ("published", "unvalidated") and not d.wording.strip():
+        problems.append(f"a {d.translation} wording needs its citation or reason in `wording`")
+    if d.translation == "published" and any(not item.source.strip() for item in d.items):
+        problems.append("a published wording names each item's source")
     for item in d.items:
         if not item.en.strip() or not item.zh_hans.strip():
             problems.append(f"item {item.number} needs en and zh_hans text")
@@ -164,6 +182,17 @@ def load_file(path: Path) -> Definition:
         return parse(tomllib.load(fh))
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """ "1.10.0" after "1.9.0"."""
+    return tuple(int(part) for part in version.split("."))
+
+
 def shipped() -> dict[str, Definition]:
-    """The definitions in the repository, by code."""
+    """The current definitions in the repository, by code."""
     return {d.code: d for d in (load_file(p) for p in sorted(DIRECTORY.glob("*.toml")))}
+
+
+def previous() -> list[Definition]:
+    """The earlier versions kept in the repository, oldest first: loaded too, so that a fresh database can hold
+    (and re-score, and show) responses given with them."""
+    return sorted((load_file(p) for p in PREVIOUS.glob("*.toml")), key=lambda d: (d.code, d.version_key))

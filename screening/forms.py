@@ -76,7 +76,8 @@ class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
                 label=_("%(name)s: positive from") % {"name": d.name["zh_hans"]}, required=False,
                 min_value=1, max_value=d.positive_at, initial=current.get(code),
                 help_text=_("Published cut-off %(cut)s. Leave empty to use it; a lower value flags more students.")
-                % {"cut": d.positive_at},
+                % {"cut": d.positive_at}
+                + ("" if d.translation == "published" else " " + _("Its Chinese wording has not been validated.")),
             )  # fmt: skip
 
     def save(self, commit: bool = True):  # type: ignore[no-untyped-def]

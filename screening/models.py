@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.encryption import EncryptedTextField
@@ -32,6 +33,21 @@ class Instrument(models.Model):
     @property
     def parsed(self) -> Definition:
         return parse(self.definition)
+
+    @property
+    def display_name(self) -> str:
+        """The instrument's name in the active language."""
+        names = self.definition.get("name", {})
+        return str(names.get("en" if get_language() == "en" else "zh_hans") or self.code)
+
+    @property
+    def wording(self) -> str:
+        """Where the zh-hans wording comes from: "published", "unvalidated" or "project" (screening.definitions)."""
+        return str(self.definition.get("translation", "project"))
+
+    @property
+    def wording_validated(self) -> bool:
+        return self.wording == "published"
 
 
 class ConsentMode(models.TextChoices):

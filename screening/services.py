@@ -22,7 +22,7 @@ from crisis import services as crisis
 from portal import audit, codes, notifications
 from portal.models import District, Guardian, School, SchoolYear, Student, StudentGuardian, User
 from screening import sql
-from screening.definitions import Definition, DefinitionError, shipped
+from screening.definitions import Definition, DefinitionError, previous, shipped, version_key
 from screening.models import (
     Battery,
     Campaign,
@@ -60,7 +60,8 @@ def instruments_load() -> list[Instrument]:
     """Load the repository's definitions; new versions are added, existing ones must be unchanged."""
     created = []
     with audit.atomic():
-        for code, definition in shipped().items():
+        for definition in [*previous(), *shipped().values()]:
+            code = definition.code
             existing = Instrument.objects.filter(code=code, version=definition.version).first()
             if existing is None:
                 created.append(
@@ -76,8 +77,11 @@ def latest_instruments() -> dict[str, Instrument]:
     if not Instrument.objects.exists():
         instruments_load()
     latest: dict[str, Instrument] = {}
-    for instrument in Instrument.objects.order_by("code", "-loaded_at", "-id"):
-        latest.setdefault(instrument.code, instrument)
+    for instrument in Instrument.objects.all():
+        if instrument.code not in latest or version_key(instrument.version) > version_key(
+            latest[instrument.code].version
+        ):
+            latest[instrument.code] = instrument
     return latest
 
 

@@ -210,7 +210,9 @@ def policy(request: AuthedRequest) -> HttpResponse:
                                           "positive_at": form.instance.positive_at})])  # fmt: skip
         messages.success(request, _("Saved."))
         return redirect("screening:policy")
-    return render(request, "screening/policy.html", {"form": form, "district": district})
+    return render(request, "screening/policy.html", {
+        "form": form, "district": district, "instruments": sorted(definitions.values(), key=lambda d: d.code),
+    })  # fmt: skip
 
 
 @login_required

@@ -34,7 +34,7 @@ from django.conf import settings
 from psycopg2 import sql
 
 from portal.postgres import database_url
-from screening.definitions import shipped
+from screening.definitions import previous, shipped
 
 ROOT = Path(settings.BASE_DIR)
 APPS = [app for app in settings.INSTALLED_APPS if (ROOT / app / "__init__.py").exists()]
@@ -103,6 +103,8 @@ def test_the_wheel_holds_every_app_and_the_files_they_read(wheel):
     assert sorted(shipped_files - expected) == [], "in the wheel but not in the checkout's apps and templates"
     # The kinds of data the issue found missing, named, so an empty glob cannot pass unnoticed.
     assert len([n for n in names if re.fullmatch(r"screening/instruments/\w+\.toml", n)]) == len(shipped())
+    kept = [n for n in names if re.fullmatch(r"screening/instruments/previous/[\w.-]+\.toml", n)]
+    assert len(kept) == len(previous()) >= 6  # earlier versions stay loadable
     assert {"portal/locale/zh_Hans/LC_MESSAGES/django.mo", "portal/locale/en/LC_MESSAGES/django.mo"} <= names
     assert {"portal/static/portal/site.css", "templates/base.html", "dashboards/__init__.py"} <= names
     assert not [n for n in names if n.split("/")[0] in ("tests", "bench", "docs", "localdb.py", "manage.py")]

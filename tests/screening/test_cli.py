@@ -59,12 +59,12 @@ def test_a_district_cut_off_applies_and_a_looser_one_is_refused(monkeypatch):
 
 def test_load_adds_each_version_once_and_refuses_a_silent_change(db):
     call_command("instruments", "load", stdout=io.StringIO())
-    assert Instrument.objects.count() == 6
+    assert Instrument.objects.count() == 12  # each instrument's current version and its 1.0.0
     call_command("instruments", "load", stdout=io.StringIO())
-    assert Instrument.objects.count() == 6
-    phq9 = Instrument.objects.get(code="phq9")
+    assert Instrument.objects.count() == 12
+    phq9 = Instrument.objects.get(code="phq9", version="2.0.0")
     phq9.definition = {**phq9.definition, "citation": "changed"}
     phq9.save()
     with pytest.raises(CommandError, match="bump the version"):
         call_command("instruments", "load", stdout=io.StringIO())
-    assert Instrument.objects.get(code="phq9").parsed.code == "phq9"
+    assert Instrument.objects.get(code="phq9", version="2.0.0").parsed.code == "phq9"

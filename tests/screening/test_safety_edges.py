@@ -87,21 +87,21 @@ def test_a_closed_case_is_not_reopened_by_a_later_calm_form(
 def test_forms_submitted_after_a_rescore_started_use_the_fixed_rules(
     world, campaign, login, django_capture_on_commit_callbacks
 ):
-    current = Instrument.objects.get(code="phq9")
+    current = Instrument.objects.get(code="phq9", version="2.0.0")
     fixed = copy.deepcopy(current.definition)
-    fixed["version"], fixed["scoring"]["positive_at"] = "1.0.1", 8
-    Instrument.objects.create(code="phq9", version="1.0.1", definition=fixed)
+    fixed["version"], fixed["scoring"]["positive_at"] = "2.0.1", 8
+    Instrument.objects.create(code="phq9", version="2.0.1", definition=fixed)
     with django_capture_on_commit_callbacks(execute=True):
         services.rescore_start(campaign=campaign, code="phq9", by=world.users["official_a"])
     participation = participation_of(campaign, world.student_x)
     consent(participation)
     [phq, _asq] = services.battery_for(participation)
-    assert phq.version == "1.0.1"  # new forms are given with the fix
+    assert phq.version == "2.0.1"  # new forms are given with the fix
     with django_capture_on_commit_callbacks(execute=True):
         for item in range(1, 10):
             services.answer_save(participation=participation, instrument=phq, item=item, value=1 if item < 9 else 0)
     response = Response.objects.get(participation=participation, instrument__code="phq9")
-    assert (response.total, response.positive, response.scored_with.version) == (8, True, "1.0.1")
+    assert (response.total, response.positive, response.scored_with.version) == (8, True, "2.0.1")
 
 
 def test_a_bad_cut_off_in_a_policy_never_stops_scoring(world, campaign, django_capture_on_commit_callbacks):

@@ -48,7 +48,7 @@ def test_a_student_completes_the_form_with_a_code_and_never_sees_a_score(
     response = client.post(reverse("screening:take"), {"code": participation.code.lower().replace("-", " ")})
     assert response["Location"] == reverse("screening:question")
     page = client.get(reverse("screening:question")).content.decode()
-    assert "做事时提不起兴趣或没有乐趣" in page and "0 / 13" in page  # progress, not a score
+    assert "做事时提不起劲或没有兴趣" in page and "0 / 13" in page  # progress, not a score
     with django_capture_on_commit_callbacks(execute=True):
         done = _answer_all(client, PHQ_CALM + ASQ_NO)  # the ASQ's question 5 is not asked after four "no"
     assert done["Location"] == reverse("screening:question")
@@ -75,7 +75,7 @@ def test_the_form_resumes_where_the_student_stopped(world, campaign, client):
     client.cookies.clear()  # another day, another PC
     client.post(reverse("screening:take"), {"code": participation.code})
     page = client.get(reverse("screening:question")).content.decode()
-    assert "感到疲倦或没有精力" in page  # item 4
+    assert "感觉疲倦或没有活力" in page  # item 4
     assert Response.objects.get(participation=participation).answers == {"1": 1, "2": 2, "3": 0}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from screening import services
-from screening.definitions import shipped
+from screening.definitions import previous, shipped
 from screening.scoring import AnswerError, Policy, score
 
 
@@ -18,7 +18,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("list", help="the instruments' codes, versions and names")
+        lister = sub.add_parser("list", help="the instruments' codes, versions, names and the source of their wording")
+        lister.add_argument("--all", action="store_true", help="the earlier versions too")
         sub.add_parser("load", help="load new definition versions into the database")
         scorer = sub.add_parser("score", help='score JSON lines from stdin: {"answers": {"1": 2, ...}}')
         scorer.add_argument("code")
@@ -27,10 +28,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         definitions = shipped()
         if options["action"] == "list":
-            for code, d in definitions.items():
-                self.stdout.write(
-                    f"{code}\t{d.version}\t{d.informant}\tgrades {d.grades[0]}-{d.grades[1]}\t{d.name['en']}"
-                )
+            listed = [*(previous() if options["all"] else []), *definitions.values()]
+            for d in sorted(listed, key=lambda d: (d.code, d.version_key)):
+                wording = f"{d.translation}: {d.wording}" if d.wording else d.translation
+                self.stdout.write(f"{d.code}\t{d.version}\t{d.informant}\tgrades {d.grades[0]}-{d.grades[1]}\t"
+                                  f"{d.name['en']}\tzh-hans wording {wording}")  # fmt: skip
         elif options["action"] == "load":
             try:
                 created = services.instruments_load()

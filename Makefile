@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test lint migrations-check messages install install-dev clean bench soak
+.PHONY: demo test lint migrations-check messages install install-dev clean bench soak mutation
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ migrations-check: install-dev
 messages: install-dev
 	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete --add-location file
 	$(PY) manage.py compilemessages
+
+# Mutation testing of the scoring, the instrument definitions and the suppression ([tool.mutmut] in pyproject.toml;
+# a few minutes, not part of CI). The scores and every surviving mutant are explained in docs/testing.md.
+mutation: install-dev
+	$(VENV)/bin/pip install -q mutmut==3.8.1  # as pinned in pyproject.toml's "mutation" extra
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results --all true | sed -n 's/^ *\(.*\): \(.*\)$$/\2/p' | sort | uniq -c
 
 # Against PostgreSQL and Redis as in CI, in a database of its own (its generated district is kept between runs).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench

@@ -169,6 +169,8 @@ def _check(d: Definition) -> None:
     if d.method == "sum":
         if d.positive_at is None:
             problems.append("a summed instrument needs positive_at")
+        elif d.positive_at_allowed and d.positive_at not in d.positive_at_allowed:
+            problems.append(f"positive_at {d.positive_at} is not one of the allowed {list(d.positive_at_allowed)}")
         if d.bands:
             covered = [n for b in d.bands for n in range(b.min, b.max + 1)]
             if covered != list(range(0, d.max_total + 1)):

@@ -80,6 +80,15 @@ class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
                 + ("" if d.translation == "published" else " " + _("Its Chinese wording has not been validated.")),
             )  # fmt: skip
 
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        for code, d in self.definitions.items():
+            chosen = data.get(f"cutoff_{code}")
+            if chosen is not None and d.positive_at_allowed and chosen not in d.positive_at_allowed:
+                self.add_error(f"cutoff_{code}", _("Choose one of the validated cut-offs: %(allowed)s.")
+                               % {"allowed": ", ".join(str(n) for n in d.positive_at_allowed)})  # fmt: skip
+        return data
+
     def save(self, commit: bool = True):  # type: ignore[no-untyped-def]
         self.instance.positive_at = {
             code: self.cleaned_data[f"cutoff_{code}"]

@@ -27,11 +27,17 @@ class Policy:
     positive_at: Mapping[str, int] = field(default_factory=dict)  # instrument code -> total cut-off
 
     def cutoff(self, definition: Definition) -> int | None:
+        """The total cut-off this policy applies: the published one unless the district chose another, which must
+        be lower (never looser), at least 1, and one of positive_at_allowed where the definition lists them."""
         chosen = self.positive_at.get(definition.code)
         if chosen is None:
             return definition.positive_at
         if definition.positive_at is not None and chosen > definition.positive_at:
             raise ValueError(f"{definition.code}: a policy may lower the cut-off, never raise it")
+        if chosen < 1:
+            raise ValueError(f"{definition.code}: a cut-off of {chosen} would flag every student")
+        if definition.positive_at_allowed and chosen not in definition.positive_at_allowed:
+            raise ValueError(f"{definition.code}: choose one of {list(definition.positive_at_allowed)}")
         return chosen
 
 

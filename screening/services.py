@@ -483,9 +483,13 @@ def response_submit(*, code: str, instrument_code: str, answers: dict[int, int |
             raise Refused("answered" if status == ResponseStatus.IN_PROGRESS else "completed")
         given = {str(item): value for item, value in answers.items()}
         numbers, values = set(definition.numbers), definition.values
-        if any(
-            item not in numbers or (value is not None and value not in values) for item, value in answers.items()
-        ) or set(given) != {str(n) for n in _asked(definition, given)}:
+        asked = {str(n) for n in _asked(definition, given)}
+        # A kiosk may show the ASQ's question 5 to everyone: its answer is kept, never refused (a yes is acute).
+        follow_ups = {str(item.number) for item in definition.items if item.only_if_positive}
+        if (
+            any(item not in numbers or (value is not None and value not in values) for item, value in answers.items())
+            or not asked <= set(given) <= asked | follow_ups
+        ):
             raise Refused("bad_answer")  # fmt: skip
         now = timezone.now()
         started = max([opened, *submitted]) if opened else None

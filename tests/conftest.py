@@ -308,6 +308,18 @@ def _eager_celery(request):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _celery_process_state():
+    """Celery keeps "a task is running here" in a process-wide flag (celery._state): a task run inline on a
+    request thread (the booking race drives pages from 60 threads) can leave it set, and every later test that
+    waits on a result would fail with "Never call result.get() within a task". Each test starts without it."""
+    from celery import _state
+
+    _state._set_task_join_will_block(False)
+    yield
+    _state._set_task_join_will_block(False)
+
+
 def _member(role: str, *, school: School | None = None, district: District | None = None, **extra) -> User:
     user = factories.UserFactory(username=extra.pop("username"))
     factories.MembershipFactory(user=user, role=role, school=school, district=district, **extra)

@@ -13,7 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
@@ -199,7 +199,8 @@ def staffing(request: AuthedRequest) -> HttpResponse:
 def _staffing_xlsx(report: selectors.Staffing) -> HttpResponse:
     rows = [[row.school.name, row.full_time, row.part_time, _("yes") if row.lacks_full_time else ""]
             for row in report.rows]  # fmt: skip
-    rows.append([_("Total"), report.full_time, report.total - report.full_time, len(report.schools_without_full_time)])
+    total = pgettext("sum of a column", "Total")
+    rows.append([total, report.full_time, report.total - report.full_time, len(report.schools_without_full_time)])
     header = [_("School"), _("Full-time"), _("Part-time"), _("Without a full-time teacher")]
     return xlsx_response("staffing.xlsx", _("Staffing"), header, rows)
 
@@ -364,7 +365,7 @@ def hours(request: AuthedRequest) -> HttpResponse:
     report = selectors.hours_report(district, year)
     kinds = ProgrammeKind.choices
     if request.GET.get("format") == "xlsx":
-        header = [_("Name"), _("School"), *[label for _value, label in kinds], _("Total")]
+        header = [_("Name"), _("School"), *[label for _value, label in kinds], pgettext("sum of a column", "Total")]
         return xlsx_response(f"training-hours-{year}.xlsx", _("Training hours"), header, (
             [row.name, row.school, *[float(row.by_kind.get(k, 0)) for k, _label in kinds], float(row.total)]
             for row in report

@@ -181,5 +181,9 @@ def test_the_week_page_runs_a_constant_number_of_queries(world, login):
 def test_the_booking_page_ignores_a_forged_instead_of(world, login):
     client = login(world.users["parent_x"])
     url = reverse("counseling:parent_book", args=[world.student_x.pk])
+    before = list(Booking.objects.values_list("pk", "status"))
     for forged in ("²", "abc", "9" * 30, "-1"):
-        assert client.get(url, {"instead_of": forged}).status_code == 200
+        page = client.get(url, {"instead_of": forged})
+        assert page.status_code == 200 and page.context["alternatives"] == []  # ignored: no "instead" offers
+        assert len(page.context["slots"]) == len(client.get(url).context["slots"])  # the same page as without it
+    assert list(Booking.objects.values_list("pk", "status")) == before

@@ -240,6 +240,18 @@ def smtp_server():
     controller.stop()
 
 
+def wait_for_sweeps(count: int = 2, *, task: str = "portal.tasks.outbox_sweep", timeout: float = 30.0) -> None:
+    """Wait until the sweeper has run `count` whole times since this call (portal.models.TaskRun, written as each
+    run finishes): "nothing more arrives" then rests on sweeps that ran, not on a sleep."""
+    from django.utils import timezone
+
+    from portal.models import TaskRun
+
+    for _ in range(count + 1):  # the first finish may belong to a run already under way
+        ran = TaskRun.objects.filter(task=task, last_run_at__gt=timezone.now())
+        wait_for(ran.exists, timeout=timeout)  # a fresh query each call
+
+
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -20,7 +20,7 @@ from portal import notifications
 from portal.models import Delivery, Notification
 from portal.models.notify import DeliveryStatus
 from tests import factories
-from tests.integration.conftest import kill, purge_queues, wait_for
+from tests.integration.conftest import kill, purge_queues, wait_for, wait_for_sweeps
 
 pytestmark = pytest.mark.integration
 
@@ -173,7 +173,7 @@ def test_a_thousand_alerts_survive_five_sigkills_of_the_worker(processes, smtp_s
     wait_for(lambda: set(_tally(smtp_server)) >= expected, timeout=90)
     elapsed = time.perf_counter() - began
     wait_for(lambda: _all_sent(ALERTS), timeout=30)
-    time.sleep(2)  # a few more sweeps: nothing more may arrive
+    wait_for_sweeps(2)  # two more sweeps: nothing more may arrive
 
     tally = _tally(smtp_server)
     assert set(tally) == expected  # none lost, nothing else
@@ -214,7 +214,7 @@ def test_a_thousand_alerts_survive_redis_killed_and_restarted(private_redis, pro
     wait_for(lambda: set(_tally(smtp_server)) >= expected, timeout=120)
     elapsed = time.perf_counter() - began
     wait_for(lambda: _all_sent(ALERTS), timeout=30)
-    time.sleep(2)
+    wait_for_sweeps(2)
 
     tally = _tally(smtp_server)
     assert set(tally) == expected
@@ -255,9 +255,11 @@ def test_alerts_committed_just_before_a_crash_arrive_and_rolled_back_ones_never_
                 raise Crash
     assert not Notification.objects.filter(pk__in=rolled_back).exists()
 
-    # The committed ones went through the queue; the crashed ones were never queued.
+    # The committed ones went through the queue; the crashed ones were never queued. A probe queued after them
+    # all arriving shows the (solo, in-order) worker has emptied the queue: nothing else was in it.
+    with transaction.atomic():
+        committed.append(_alert(guardians[0]).pk)
     wait_for(lambda: set(_tally(smtp_server)) >= {_message_id(pk) for pk in committed})
-    time.sleep(1)
     assert set(_tally(smtp_server)) == {_message_id(pk) for pk in committed}
 
     processes.beat(**env)  # the sweeper finds them
@@ -265,7 +267,7 @@ def test_alerts_committed_just_before_a_crash_arrive_and_rolled_back_ones_never_
     expected = {_message_id(pk) for pk in [*committed, *crashed.values_list("pk", flat=True)]}
     wait_for(lambda: set(_tally(smtp_server)) >= expected, timeout=60)
     swept_in = time.perf_counter() - began
-    time.sleep(3)  # a few more sweeps: nothing rolled back may ever arrive
+    wait_for_sweeps(3)  # three more sweeps: nothing rolled back may ever arrive
     tally = _tally(smtp_server)
     assert set(tally) == expected
     assert not set(tally) & {_message_id(pk) for pk in rolled_back}

@@ -181,3 +181,7 @@ def test_applying_an_import_answers_202_as_the_schema_says(world, client, django
     with django_capture_on_commit_callbacks(execute=True):
         applied = client.post(f"/api/v1/roster-imports/{created['id']}/apply/", **auth)
     assert str(applied.status_code) in documented, (applied.status_code, list(documented))
+    from portal.models import RosterImport, Student
+
+    assert RosterImport.objects.get(pk=created["id"]).status == "applied"
+    assert Student.objects.filter(school=world.school_a, student_number="20260001").exists()  # the roster changed

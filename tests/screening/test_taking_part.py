@@ -177,6 +177,9 @@ def test_an_official_sets_the_policy_and_may_only_lower_a_cut_off(world, login):
     assert (policy.consent_mode, policy.guardian_on_critical, policy.positive_at) == ("opt_out", True, {"scared": 23})
     page = client.post(reverse("screening:policy"), {**data, "cutoff_phq9": "12"})  # above the published 10
     assert page.status_code == 200 and ScreeningPolicy.objects.get().positive_at == {"scared": 23}
+    unlisted = client.post(reverse("screening:policy"), {**data, "cutoff_scared": "24"}).content.decode()
+    assert "请选择经过验证的分界值：23, 25。" in unlisted  # SCARED's norms are 23 (Chinese) and 25 (published)
+    assert ScreeningPolicy.objects.get().positive_at == {"scared": 23}
 
 
 def test_over_14s_take_part_unless_refused_where_guardians_may_opt_out(world):

@@ -2,11 +2,14 @@
 the figures the bureau publishes, hand-computed on the fixture district."""
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from portal.models import SchoolYear, Term
 from tests import factories
@@ -65,10 +68,18 @@ def test_a_certificate_verifies_by_code_and_reveals_nothing_else(world, client, 
     assert client.get(reverse("training:verify", args=["NOSUCHCODE"])).status_code == 404
     pdf = login(user).get(reverse("training:certificate_pdf", args=[certificate.pk]))
     assert pdf.content.startswith(b"%PDF") and pdf["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert certificate.code in text and world.school_a.name not in text
     assert (
         login(world.users["counselor_b"]).get(reverse("training:certificate_pdf", args=[certificate.pk])).status_code
         == 404
     )
+
+
+def _sheet(content: bytes) -> list[list]:
+    """An XLSX download read back as a spreadsheet program reads it: the first sheet's rows of cell values."""
+    sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
 def test_staffing_figures_match_the_fixture_district(world, login):
@@ -80,7 +91,8 @@ def test_staffing_figures_match_the_fixture_district(world, login):
     assert (report.total, report.full_time, report.full_time_percent) == (3, 1, 33)
     assert [s.name for s in report.schools_without_full_time] == ["School B"]
     xlsx = login(world.users["official_a"]).get(reverse("training:staffing"), {"format": "xlsx"})
-    assert xlsx.content[:2] == b"PK"
+    rows = _sheet(xlsx.content)
+    assert rows[1:] == [["School A", 1, 1, None], ["School B", 0, 1, "是"], ["合计", 1, 2, 1]]
     # A school leader sees their own school only.
     html = login(world.users["leader_a"]).get(reverse("training:staffing")).content.decode()
     assert "School A" in html and "School B" not in html
@@ -181,7 +193,10 @@ def test_the_hours_report_sums_each_teachers_credited_hours_by_kind(world, login
     [row] = selectors.hours_report(world.district_a, year)
     assert (row.by_kind, row.total, row.school) == ({"skills": 3}, 3, "School A")
     client = login(world.users["official_a"])
-    assert client.get(reverse("training:hours"), {"year": year, "format": "xlsx"}).content[:2] == b"PK"
+    rows = _sheet(client.get(reverse("training:hours"), {"year": year, "format": "xlsx"}).content)
+    name = world.users["counselor_a"].get_full_name() or world.users["counselor_a"].username
+    assert len(rows) == 2 and rows[1][:2] == [name, "School A"] and rows[1][-1] == 3  # in number cells
+    assert rows[1][2:-1] == [0, 3, 0, 0, 0, 0, 0, 0]  # hours by kind, skills the second
     assert (
         login(world.users["official_b"])
         .get(reverse("training:hours"), {"year": year})

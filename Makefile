@@ -59,7 +59,9 @@ mutation: install-dev
 	$(VENV)/bin/pip install -q mutmut==3.8.1  # as pinned in pyproject.toml's "mutation" extra
 	rm -rf mutants
 	$(VENV)/bin/mutmut run --max-children 2
-	$(VENV)/bin/mutmut results --all true | sed -n 's/^ *\(.*\): \(.*\)$$/\2/p' | sort | uniq -c
+	$(VENV)/bin/mutmut results --all true | awk -F': ' '{split($$1, p, ".x"); m = p[1]; gsub(/ /, "", m); n[m]++; \
+	  if ($$2 == "killed" || $$2 == "timeout") k[m]++; else print "  left: " $$1 " (" $$2 ")"} \
+	  END {for (m in n) printf "%s: %d of %d mutants killed (%.1f %%)\n", m, k[m], n[m], 100 * k[m] / n[m]}'
 
 # Against PostgreSQL and Redis as in CI, in a database of its own (its generated district is kept between runs).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench

@@ -154,7 +154,7 @@ def _check(d: Definition) -> None:
     if d.translation not in WORDINGS:
         problems.append(f"translation {d.translation}")
     if d.translation in ("published", "unvalidated") and not d.wording.strip():
-        problems.append(f"a {d.translation} wording needs its citation or reason in `wording`")
+        problems.append(f"translation {d.translation} needs its citation or reason in `wording`")
     if d.translation == "published" and any(not item.source.strip() for item in d.items):
         problems.append("a published wording names each item's source")
     for item in d.items:
@@ -173,7 +173,7 @@ def _check(d: Definition) -> None:
             problems.append(f"positive_at {d.positive_at} is not one of the allowed {list(d.positive_at_allowed)}")
         if d.bands:
             covered = [n for b in d.bands for n in range(b.min, b.max + 1)]
-            if covered != list(range(0, d.max_total + 1)):
+            if covered != list(range(d.max_total + 1)):
                 problems.append("bands must cover 0..max total once, in order")
     if problems:
         raise DefinitionError(f"{d.code} {d.version}: " + "; ".join(problems))

@@ -130,6 +130,7 @@ ASQ_CASES = [
     ({1: 1, 2: 0, 3: 0, 4: 0, 5: 0}, "non_acute_positive", True, "severe"),
     ({1: 0, 2: 0, 3: 0, 4: 1, 5: 0}, "non_acute_positive", True, "severe"),
     ({1: 0, 2: 0, 3: 1, 4: 0, 5: 1}, "acute_positive", True, "major"),
+    ({1: 0, 2: 0, 3: 1, 4: 0, 5: 0}, "non_acute_positive", True, "severe"),  # each screening question counts
     ({1: 0, 2: None, 3: 0, 4: 0, 5: 0}, "non_acute_positive", True, "severe"),  # no answer counts as yes
     ({1: 1, 2: 0, 3: 0, 4: 0}, "acute_positive", True, "major"),  # question 5 unanswered: treated as yes
     ({1: 1, 2: 0, 3: 0, 4: 0, 5: None}, "acute_positive", True, "major"),
@@ -142,7 +143,7 @@ ASQ_CASES = [
 def test_asq_outcomes(answers, outcome, positive, tier):
     result = score(D["asq"], answers)
     assert (result.result, result.positive, result.suggested_tier, result.total) == (outcome, positive, tier, None)
-    assert result.critical is positive
+    assert result.critical is positive and result.valid is True  # the ASQ has no missing-data limit
 
 
 SCARED_SUBSCALES = {
@@ -198,7 +199,38 @@ def test_scared_any_blank_invalidates_the_total_but_complete_subscales_still_sco
     assert result.subscales["separation_anxiety"].score == 8 and result.subscales["separation_anxiety"].positive
 
 
-def test_answers_off_the_scale_or_for_unknown_items_are_refused():
-    for bad in ({1: 4}, {10: 0}, {"x": 1}, {1: "2"}, {1: True}):
-        with pytest.raises(AnswerError):
-            score(D["phq9"], bad)
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({1: 4}, "item 1: 4 is not one of [0, 1, 2, 3]"),
+        ({10: 0}, "item 10 is not in phq9"),
+        ({"x": 1}, "item 'x' is not a number"),
+        ({1: "2"}, "item 1: '2' is not one of [0, 1, 2, 3]"),
+        ({1: True}, "item 1: True is not one of [0, 1, 2, 3]"),
+    ],
+)
+def test_answers_off_the_scale_or_for_unknown_items_are_refused(bad, message):
+    """The message reaches the paper-import report and the API's 400, so it names the item and the answer."""
+    with pytest.raises(AnswerError) as refused:
+        score(D["phq9"], bad)
+    assert str(refused.value) == message
+
+
+def test_the_lowest_cut_off_a_policy_may_choose_is_one():
+    assert Policy({"phq9": 1}).cutoff(D["phq9"]) == 1
+    for chosen, message in (
+        (0, "phq9: a cut-off of 0 would flag every student"),
+        (11, "phq9: a policy may lower the cut-off, never raise it"),
+    ):
+        with pytest.raises(ValueError) as refused:
+            Policy({"phq9": chosen}).cutoff(D["phq9"])
+        assert str(refused.value) == message
+    with pytest.raises(ValueError) as refused:
+        Policy({"scared": 24}).cutoff(D["scared"])
+    assert str(refused.value) == "scared: choose one of [23, 25]"
+
+
+def test_a_result_is_stored_as_a_plain_dict():
+    stored = score(D["scared"], _scared(25)).as_dict()
+    assert [stored[k] for k in ("valid", "total", "positive", "suggested_tier")] == [True, 25, True, "general"]
+    assert stored["subscales"]["school_avoidance"] == {"score": 4, "positive": True}

@@ -182,7 +182,7 @@ def b3_booking(repeats: int = 10) -> Figure:
             for i, (session, children) in enumerate(parents):
                 csrf = secrets.token_hex(16)  # 32 characters: Django accepts the unmasked secret
                 body = urlencode({"csrfmiddlewaretoken": csrf, "slot": slots[i % B3_SLOTS].pk, "reason": ""}).encode()
-                path = f"/counseling/my/{children[r % len(children)]}/book/"
+                path = f"/counseling/my/{children[r % len(children)]}/book/confirm/"  # the confirm step's button
                 requests.append(web.request_bytes(server, "POST", path, {
                     "Cookie": f"sessionid={session}; csrftoken={csrf}", "Origin": origin, "Referer": origin + path,
                     "Content-Type": "application/x-www-form-urlencoded"}, body))  # fmt: skip

@@ -15,3 +15,8 @@ class CounselingConfig(AppConfig):
         from portal.security import CODE_SESSION_KEYS
 
         CODE_SESSION_KEYS.add("counseling_student")
+
+        from counseling import home
+        from portal import home as portal_home
+
+        portal_home.SECTIONS.append(home.today)

@@ -14,7 +14,9 @@ from counseling.models import (
     SessionType,
 )
 from crisis.models import Tier
+from portal import labels
 from portal.models import Student
+from portal.widgets import DateInput, DateTimeInput, SearchableSelect, TimeInput
 
 
 class RoomForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -27,7 +29,7 @@ class PeriodForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Period
         fields = ["number", "starts", "ends"]
-        widgets = {"starts": forms.TimeInput(attrs={"type": "time"}), "ends": forms.TimeInput(attrs={"type": "time"})}
+        widgets = {"starts": TimeInput(), "ends": TimeInput()}
 
 
 class OpeningForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -40,13 +42,14 @@ class OpeningForm(forms.ModelForm):  # type: ignore[type-arg]
         self.fields["period"].queryset = Period.objects.filter(school=school)
         self.fields["room"].queryset = Room.objects.filter(school=school, active=True)
         self.fields["counselor"].queryset = counselors
+        self.fields["counselor"].label_from_instance = labels.person  # type: ignore[attr-defined]
 
 
 class ClosureForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Closure
         fields = ["date", "period", "reason"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"date": DateInput()}
 
     def __init__(self, *args, school, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -62,7 +65,7 @@ class SettingsForm(forms.ModelForm):  # type: ignore[type-arg]
 class GroupForm(forms.Form):
     topic = forms.CharField(label=_("Topic"), max_length=100)
     room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none())
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput())
     minutes = forms.IntegerField(label=_("Minutes"), min_value=15, max_value=240, initial=45)
     capacity = forms.IntegerField(label=_("Places"), min_value=2, max_value=60, initial=8)
 
@@ -89,7 +92,7 @@ class BookForm(forms.Form):
 
 class StaffBookForm(forms.Form):
     student: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
-        label=_("Student"), queryset=Student.objects.none()
+        label=_("Student"), queryset=Student.objects.none(), widget=SearchableSelect()
     )
     channel = forms.ChoiceField(label=_("Taken"), choices=[("phone", _("By phone")), ("in_person", _("In person"))])
     reason = forms.ChoiceField(label=_("Reason"), required=False, choices=[("", "—")] + list(ReasonCategory.choices))
@@ -103,9 +106,7 @@ class StaffBookForm(forms.Form):
 
 
 class RecordForm(forms.Form):
-    held_on = forms.DateField(
-        label=_("Held on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    held_on = forms.DateField(label=_("Held on"), initial=timezone.localdate, widget=DateInput())
     attendance = forms.ChoiceField(label=_("Attendance"), choices=Attendance.choices)
     session_type = forms.ChoiceField(label=_("Type"), choices=SessionType.choices)
     summary = forms.CharField(
@@ -151,7 +152,7 @@ class ReplyForm(forms.Form):
 
 class IdentifyForm(forms.Form):
     student: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
-        label=_("The student who wrote"), queryset=Student.objects.none()
+        label=_("The student who wrote"), queryset=Student.objects.none(), widget=SearchableSelect()
     )
     tier = forms.TypedChoiceField(
         label=_("Open a crisis case"), required=False, coerce=int, empty_value=None,

@@ -50,8 +50,21 @@ def week_schedule(school: School, monday: dt.date) -> list[Slot]:
     )
 
 
-def bookings_for(user: AnyUser) -> QuerySet[Booking]:
-    return access.scope_bookings(Booking.objects.all(), user).select_related(
+def first_day_with_slots(school: School, today: dt.date) -> dt.date | None:
+    """The first day from `today` with a bookable time at the school (the week view opens on its week)."""
+    start = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
+    first = (
+        Slot.objects.filter(school=school, cancelled=False, starts_at__gte=start)
+        .order_by("starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(first) if first else None
+
+
+def bookings_for(user: AnyUser, *, to_change: bool = False, as_parent: bool = False) -> QuerySet[Booking]:
+    """The bookings a user sees, or (`to_change`) may cancel and move; `as_parent`: their children's only."""
+    return access.scope_bookings(Booking.objects.all(), user, to_change=to_change, as_parent=as_parent).select_related(
         "slot__room", "slot__school", "slot__counselor", "student"
     )
 

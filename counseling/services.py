@@ -217,7 +217,7 @@ def booking_create(
         raise Refused("taken" if "student" in held and channel != "student" else "already") from exc
 
 
-def _may_change(booking: Booking, by: User | None) -> None:
+def may_change(booking: Booking, by: User | None) -> None:
     """Parents and students change a booking up to the school's cut-off; staff at any time before it starts."""
     starts = booking.slot.starts_at
     if starts <= timezone.now():
@@ -236,7 +236,7 @@ def _staff_schools(user: User) -> frozenset[int]:
 
 def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     """Cancel; a freed seat of a group session goes to the first on its waiting list."""
-    _may_change(booking, by)
+    may_change(booking, by)
     with audit.atomic():
         return _release(booking, BookingStatus.CANCELLED)
 
@@ -281,7 +281,7 @@ def _promote(slot_id: int) -> None:
 
 def booking_move(*, booking: Booking, to_slot: Slot, by: User | None) -> Booking:
     """Reschedule: book the new time first; only if that succeeds is the old one released (one transaction)."""
-    _may_change(booking, by)
+    may_change(booking, by)
     with audit.atomic():
         new = booking_create(slot=to_slot, student=booking.student, channel=booking.channel, made_by=booking.made_by,
                              contact=booking.contact, reason=booking.reason)  # fmt: skip

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from counseling import views
+from counseling import parent_views, poster_views, views
 
 app_name = "counseling"
 urlpatterns = [
@@ -19,8 +19,10 @@ urlpatterns = [
     path("records/<int:pk>/share/", views.record_share, name="record_share"),
     path("classes/<int:classroom_pk>/codes/", views.booking_codes, name="booking_codes"),
     path("feed/<str:token>/counseling.ics", views.feed, name="feed"),
-    path("my/", views.parent_home, name="parent_home"),
-    path("my/<int:student_pk>/book/", views.parent_book, name="parent_book"),
+    path("my/", parent_views.parent_home, name="parent_home"),
+    path("my/<int:student_pk>/book/", parent_views.parent_book, name="parent_book"),
+    path("my/<int:student_pk>/book/confirm/", parent_views.parent_book_confirm, name="parent_book_confirm"),
+    path("my/bookings/<int:pk>/", parent_views.parent_booking, name="parent_booking"),
     path("student/", views.student_start, name="student_start"),
     path("student/book/", views.student_book, name="student_book"),
     path("mailbox/", views.mailbox, name="mailbox"),
@@ -28,4 +30,5 @@ urlpatterns = [
     path("mailbox/reply/", views.mailbox_read, name="mailbox_read"),
     path("mailbox/write/<slug:school_code>/", views.mailbox_write, name="mailbox_write"),
     path("risk-words/", views.risk_words, name="risk_words"),
+    path("poster/", poster_views.poster, name="poster"),
 ]

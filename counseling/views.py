@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,13 +16,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from counseling import calendar, selectors, services
+from counseling import calendar, offers, selectors, services
 from counseling.forms import (
     BookForm,
     BreakGlassForm,
@@ -52,7 +52,6 @@ from counseling.models import (
     Room,
     SessionRecord,
     Slot,
-    SlotKind,
 )
 from portal import access, audit
 from portal.models import Classroom, Role, School, Student, StudentGuardian, User
@@ -77,6 +76,7 @@ REFUSALS = {
     "closed": gettext_lazy("This message is closed."),
     "flood": gettext_lazy("Many messages have come from here just now. Please try again in a while."),
     "recorded": gettext_lazy("This session has a record already."),
+    "by_school": gettext_lazy("The school made this booking. To change it, please call the school."),
 }
 STUDENT_SESSION = "counseling_student"
 STUDENT_SESSION_MINUTES = 20  # a shared or family computer: the code's session ends soon after the last click
@@ -118,8 +118,8 @@ def schedule(request: AuthedRequest) -> HttpResponse:
         day = dt.date.fromisoformat(request.GET.get("week", ""))
         monday = day - dt.timedelta(days=day.weekday())
         _edges = (monday - dt.timedelta(days=7), monday + dt.timedelta(days=14))  # the page's links either way
-    except (ValueError, OverflowError):  # not a date, or the ends of time
-        day = timezone.localdate()
+    except (ValueError, OverflowError):  # not a date, or the ends of time: this week, or the next one with times
+        day = selectors.first_day_with_slots(school, timezone.localdate()) or timezone.localdate()
         monday = day - dt.timedelta(days=day.weekday())
     slots = selectors.week_schedule(school, monday)
     shown = [b.pk for s in slots for b in s.shown]  # type: ignore[attr-defined]
@@ -239,7 +239,7 @@ def slot(request: AuthedRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Booked."))
             return redirect("counseling:slot", pk=pk)
-    bookings = list(item.bookings.select_related("student__classroom", "made_by").order_by("created_at"))
+    bookings = list(item.bookings.select_related("student__classroom", "made_by", "record").order_by("created_at"))
     audit.record_read(Booking, [b.pk for b in bookings], detail={"via": "slot"})
     return render(request, "counseling/slot.html", {
         "slot": item, "bookings": bookings, "form": form, "alternatives": alternatives,
@@ -268,15 +268,26 @@ def booking_mark(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def booking_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
-    booking = access.get_or_404(selectors.bookings_for(request.user), pk=pk)
+    """Cancel asks once: the booking and a button that cancels it (GET), then the cancellation (POST)."""
+    booking = access.get_or_404(selectors.bookings_for(request.user, to_change=True), pk=pk)
+    staff = booking.slot.school_id in access.roles_of(request.user).staff_school_ids
+    if request.method == "GET":
+        back = reverse("counseling:slot", args=[booking.slot_id]) if staff else reverse(
+            "counseling:parent_booking", args=[booking.pk]
+        )  # fmt: skip
+        refusal = offers.change_refusal(booking, request.user)
+        return render(request, "counseling/cancel.html", {
+            "booking": booking, "back": back, "refusal": REFUSALS[refusal] if refusal else None,
+        })  # fmt: skip
     try:
         services.booking_cancel(booking=booking, by=request.user)
         messages.success(request, _("The booking is cancelled."))
     except services.Refused as refused:
         messages.error(request, REFUSALS[refused.code])
-    if booking.slot.school_id in access.roles_of(request.user).staff_school_ids:
+    if staff:
         return redirect("counseling:slot", pk=booking.slot_id)
     return redirect("counseling:parent_home")
 
@@ -285,7 +296,8 @@ def booking_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def booking_move(request: AuthedRequest, pk: int) -> HttpResponse:
-    booking = access.get_or_404(selectors.bookings_for(request.user).filter(status__in=["booked", "waiting"]), pk=pk)
+    changeable = selectors.bookings_for(request.user, to_change=True).filter(status__in=["booked", "waiting"])
+    booking = access.get_or_404(changeable, pk=pk)
     free = services.free_slots(booking.slot.school_id, exclude_student=booking.student).exclude(pk=booking.slot_id)
     form = BookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -323,54 +335,6 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         raise Http404
     return calendar.ics_response(calendar.feed_bookings(user), filename="counseling.ics")
-
-
-# --- parents -----------------------------------------------------------------------------------------------
-
-
-@login_required
-@never_cache
-@require_safe
-def parent_home(request: AuthedRequest) -> HttpResponse:
-    children = list(selectors.parent_children(request.user))
-    access.require(bool(children))
-    upcoming = selectors.bookings_for(request.user).filter(
-        status__in=["booked", "waiting"], slot__starts_at__gt=timezone.now()
-    ).order_by("slot__starts_at")  # fmt: skip
-    return render(request, "counseling/parent_home.html", {"children": children, "bookings": upcoming})
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def parent_book(request: AuthedRequest, student_pk: int) -> HttpResponse:
-    """A parent books for their own child in a few taps: pick a time, optionally say what it is about."""
-    form = BookForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        wanted = form.cleaned_data["slot"]
-        booking = access.found(selectors.parent_booking(request.user, student_pk, wanted))
-        try:
-            if booking.slot is None:
-                raise services.Refused("gone")
-            services.booking_create(slot=booking.slot, student=booking.child, channel="parent", made_by=request.user,
-                                    contact=booking.contact, reason=form.cleaned_data["reason"])  # fmt: skip
-        except services.Refused as refused:
-            messages.error(request, REFUSALS[refused.code])
-            # Post/redirect/get: the page again with the next free times instead, and a reload sends nothing.
-            return redirect(f"{request.path}?{urlencode({'instead_of': wanted})}")
-        messages.success(request, _("Booked. A confirmation is on its way to you."))
-        return redirect("counseling:parent_home")
-    child = access.get_or_404(selectors.parent_children(request.user), pk=student_pk)
-    free = services.free_slots(child.school_id, exclude_student=child, hide=selectors.bookings_for(request.user))
-    instead_of = request.GET.get("instead_of", "")
-    alternatives = (
-        list(free.filter(kind=SlotKind.INDIVIDUAL).exclude(pk=instead_of)[:5])
-        if instead_of.isascii() and instead_of.isdigit() and len(instead_of) < 19
-        else []
-    )
-    return render(request, "counseling/book.html", {
-        "child": child, "slots": free[:60], "form": form, "alternatives": alternatives, "action": request.path,
-    })  # fmt: skip
 
 
 # --- students, with their booking code ---------------------------------------------------------------------
@@ -472,8 +436,10 @@ def booking_codes(request: AuthedRequest, classroom_pk: int) -> HttpResponse:
 def record_new(request: AuthedRequest, booking_pk: int) -> HttpResponse:
     school = _school(request)
     booking = access.get_or_404(
-        Booking.objects.filter(slot__school=school).select_related("student", "slot"), pk=booking_pk
+        Booking.objects.filter(slot__school=school).select_related("student", "slot", "record"), pk=booking_pk
     )
+    if hasattr(booking, "record"):  # written already (a second tab, an old link): the record, not a second form
+        return redirect("counseling:record", pk=booking.record.pk)
     form = RecordForm(
         request.POST or None, initial={"session_type": "group" if booking.slot.kind == "group" else "individual"}
     )
@@ -496,25 +462,12 @@ def _record(request: AuthedRequest, pk: int) -> SessionRecord:
     )
 
 
-def _may_read_notes(user: User, record: SessionRecord) -> bool:
-    """The author, or a colleague they shared the notes with. Asked of the grant table itself: guardian's
-    checker answers yes to every superuser, and an operator is no clinician."""
-    from counseling.models import SessionRecordUserObjectPermission
-
-    return (
-        record.author_id == user.pk
-        or SessionRecordUserObjectPermission.objects.filter(
-            user=user, content_object=record, permission__codename="read_private_notes"
-        ).exists()
-    )
-
-
 @login_required
 @never_cache
 @require_safe
 def record(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _record(request, pk)
-    own = _may_read_notes(request.user, item)
+    own = access.may_read_notes(request.user, item)
     audit.record_view(item, private_notes_shown=own)
     colleagues = (
         _counselors(item.student.school).exclude(pk=request.user.pk) if item.author_id == request.user.pk else []

@@ -27,3 +27,8 @@ class CrisisConfig(AppConfig):
         from portal import metrics as portal_metrics
 
         portal_metrics.COLLECTORS.append(metrics.collect)
+
+        from crisis import home
+        from portal import home as portal_home
+
+        portal_home.SECTIONS.append(home.worklist)

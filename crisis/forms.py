@@ -16,7 +16,9 @@ from crisis.models import (
     Status,
     Tier,
 )
+from portal import labels
 from portal.models import School, Student
+from portal.widgets import DateInput, DateTimeInput, SearchableSelect
 
 
 class ConfirmTierForm(forms.Form):
@@ -24,7 +26,7 @@ class ConfirmTierForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    date = forms.DateField(label=_("Date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), initial=timezone.localdate, widget=DateInput())
     contact_type = forms.ChoiceField(label=_("Contact"), choices=ContactType.choices)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=1000)
@@ -69,7 +71,7 @@ class IncidentForm(forms.Form):
 
 class PlanForm(forms.Form):
     version = forms.CharField(label=_("Version"), max_length=20)
-    adopted_on = forms.DateField(label=_("Adopted on"), widget=forms.DateInput(attrs={"type": "date"}))
+    adopted_on = forms.DateField(label=_("Adopted on"), widget=DateInput())
     document = forms.FileField(label=_("Document"), help_text=_("PDF or Word, up to 10 MB."))
 
     def clean_document(self):  # type: ignore[no-untyped-def]
@@ -82,7 +84,7 @@ class PlanForm(forms.Form):
 
 
 class DrillForm(forms.Form):
-    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("Held on"), widget=DateInput())
     scenario = forms.CharField(label=_("Scenario"), max_length=200)
     participants = forms.IntegerField(label=_("Participants"), min_value=1, max_value=10000)
     lessons = forms.CharField(label=_("Lessons learned"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -96,7 +98,7 @@ class DrillForm(forms.Form):
 
 class ReferralForm(forms.Form):
     student: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[type-arg]
-        label=_("Student"), queryset=Student.objects.none()
+        label=_("Student"), queryset=Student.objects.none(), widget=SearchableSelect()
     )
     concern = forms.CharField(
         label=_("What worries you"),
@@ -129,8 +131,7 @@ class AssignForm(forms.Form):
 class OutsideReferralForm(forms.Form):
     place_kind = forms.ChoiceField(label=_("Referred to"), choices=ReferralPlace.choices)
     organisation = forms.CharField(label=_("Organisation"), max_length=200)
-    referred_on = forms.DateField(label=_("Referred on"), initial=timezone.localdate,
-                                  widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+    referred_on = forms.DateField(label=_("Referred on"), initial=timezone.localdate, widget=DateInput())
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -146,8 +147,7 @@ class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[(o.value, o.label) for o in ReferralOutcome if o != ReferralOutcome.PENDING]
     )
-    outcome_on = forms.DateField(label=_("Date"), initial=timezone.localdate,
-                                 widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
+    outcome_on = forms.DateField(label=_("Date"), initial=timezone.localdate, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
     def clean_outcome_on(self):  # type: ignore[no-untyped-def]
@@ -161,18 +161,14 @@ class DutyShiftForm(forms.Form):
     """One shift of the district's after-hours duty roster."""
 
     responder = forms.ModelChoiceField(label=_("On call"), queryset=Responder.objects.none())
-    starts_at = forms.DateTimeField(
-        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    )
-    ends_at = forms.DateTimeField(
-        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    )
+    starts_at = forms.DateTimeField(label=_("From"), widget=DateTimeInput())
+    ends_at = forms.DateTimeField(label=_("Until"), widget=DateTimeInput())
 
     def __init__(self, *args, pool, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["responder"].queryset = pool
         self.fields["responder"].label_from_instance = lambda r: " · ".join(
-            filter(None, [str(r), r.membership.user.phone, r.get_kind_display()])
+            filter(None, [labels.person(r.membership.user), r.membership.user.phone, r.get_kind_display()])
         )
 
     def clean(self):  # type: ignore[no-untyped-def]

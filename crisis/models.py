@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import UserObjectPermissionBase
 
 from portal.encryption import EncryptedTextField
@@ -33,7 +34,7 @@ class Source(models.TextChoices):
 
 class Status(models.TextChoices):
     PENDING = "pending", _("Pending assessment")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("case status", "Open")
     MONITORING = "monitoring", _("Monitoring")
     REFERRED = "referred", _("Referred")
     CLOSED = "closed", _("Closed")

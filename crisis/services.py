@@ -205,19 +205,29 @@ def ack_token(notice: GuardianNotice) -> str:
 
 
 class AckRefused(Exception):
-    """The link is forged, expired, or was used already."""
+    """The link is forged ("unknown"), expired, or was used already; for a genuine link, its notice, so that the
+    page can say when it was confirmed and whom to call."""
+
+    def __init__(self, reason: str, notice: GuardianNotice | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.notice = reason, notice
 
 
 def notice_for_token(token: str) -> GuardianNotice:
+    signer = signing.TimestampSigner(salt=_ACK_SALT)
     try:
-        payload = signing.TimestampSigner(salt=_ACK_SALT).unsign_object(
-            token, max_age=timedelta(hours=settings.CRISIS_ACK_HOURS)
-        )
-        notice = GuardianNotice.objects.select_related("case__student__school").get(pk=payload["n"])
+        payload, expired = signer.unsign_object(token), False
+        try:
+            signer.unsign_object(token, max_age=timedelta(hours=settings.CRISIS_ACK_HOURS))
+        except signing.SignatureExpired:
+            expired = True
+        notice = GuardianNotice.objects.select_related("case__student__school", "case__owner").get(pk=payload["n"])
     except (signing.BadSignature, GuardianNotice.DoesNotExist, KeyError, TypeError) as exc:
-        raise AckRefused from exc
-    if notice.acknowledged_at is not None or notice.expires_at <= timezone.now():
-        raise AckRefused
+        raise AckRefused("unknown") from exc
+    if notice.acknowledged_at is not None:
+        raise AckRefused("used", notice)
+    if expired or notice.expires_at <= timezone.now():
+        raise AckRefused("expired", notice)
     return notice
 
 
@@ -228,8 +238,9 @@ def notice_acknowledge(*, token: str) -> GuardianNotice:
         updated = GuardianNotice.objects.filter(pk=notice.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=timezone.now(), acknowledged_via=NoticeVia.LINK
         )
-        if not updated:
-            raise AckRefused
+        if not updated:  # confirmed a moment ago, by another tap
+            notice.refresh_from_db()
+            raise AckRefused("used", notice)
         audit.append(audit.entries_for(GuardianNotice, [notice.pk], verb="acknowledge", detail={"via": "link"}))
     notice.refresh_from_db()
     return notice

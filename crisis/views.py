@@ -218,8 +218,11 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
         if request.method == "POST":
             notice = services.notice_acknowledge(token=token)
             return render(request, "crisis/acknowledged.html", {"notice": notice})
-    except services.AckRefused:
-        return render(request, "crisis/ack_refused.html", status=410)
+    except services.AckRefused as refused:
+        return render(request, "crisis/ack_refused.html", {
+            "reason": refused.reason, "notice": refused.notice, "hotline": settings.HELP_HOTLINE,
+            "counselor": refused.notice.case.owner if refused.notice else None,
+        }, status=410)  # fmt: skip
     counselor = notice.case.owner
     return render(request, "crisis/acknowledge.html", {"notice": notice, "counselor": counselor})
 

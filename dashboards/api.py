@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -23,7 +24,7 @@ CACHE_SECONDS = 15 * 60  # a little longer than the refresh interval; a refresh 
 
 
 def _cell(cell: Cell) -> int | str:
-    return str(cell) if cell.suppressed else cell.value
+    return cell.exported
 
 
 class DashboardView(APIView):
@@ -73,6 +74,8 @@ class DashboardView(APIView):
             })  # fmt: skip
         return {
             "year": board.year.name if board.year else None,
+            # When the figures were computed (the page's "as of").
+            "as_of": timezone.localtime(board.as_of).isoformat() if board.as_of else None,
             "invited": _cell(board.totals["invited"]), "completed": _cell(board.totals["completed"]),
             "tiers": [_cell(c) for c in board.tier_totals],
             "focus_groups": {group: [_cell(c) for c in cells] for group, cells in board.groups},

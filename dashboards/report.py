@@ -1,4 +1,8 @@
-"""The term's report for the bureau's meetings, as a printable PDF (the same suppressed figures as the page)."""
+"""The term's report for the bureau's meetings, as a printable PDF (the same suppressed figures as the page).
+
+The font is Adobe's STSong-Light (the Adobe-GB1 character collection, which the reader's viewer supplies): it
+has the characters of GBK and no others, so the report prints words (是/否), never ✓/✗, which would be boxes.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from dashboards.selectors import Dashboard
+from dashboards.views import _yes_no
 from training.certificates import _FONT  # registers the CID font for Chinese
 
 
@@ -27,6 +32,12 @@ def pdf(board: Dashboard, title: str) -> bytes:
             % {"when": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
             text,
         ),  # fmt: skip
+        Paragraph(
+            _("As of %(when)s") % {"when": board.as_of_label}
+            if board.as_of
+            else _("No figures yet: they are computed every ten minutes."),
+            text,
+        ),
         Spacer(1, 8),
         Paragraph(
             _("Screening: %(completed)s of %(invited)s completed; suggested tiers 1 / 2 / 3: %(tiers)s.")
@@ -60,9 +71,8 @@ def pdf(board: Dashboard, title: str) -> bytes:
         rows.append([r.school.name, f"{r.completed} / {r.invited}", r.coverage or "—", *[str(t) for t in r.tiers],
                      f"{r.open_cases[0]} / {r.open_cases[1]}", " / ".join(str(c) for c in reversed(r.awaiting)),
                      str(r.overdue),
-                     "✓" if rollup and rollup.drilled_this_term else "✗",
-                     "✓" if rollup and rollup.rooms_meet_standard else "✗",
-                     str(rollup.full_time if rollup else 0)])  # fmt: skip
+                     _yes_no(r.drilled) or "—", _yes_no(r.room_standard) or "—",
+                     str(rollup.full_time) if rollup else "—"])  # fmt: skip
     table = Table(rows, repeatRows=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), _FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from dashboards.models import GROUPS, SchoolRollup, ScreeningCell
 from dashboards.suppression import MIN_CELL, Cell, column_totals, suppress, total
@@ -40,6 +42,16 @@ class SchoolRow:
     awaiting_overdue: Cell
     awaiting_since: dt.datetime | None  # the oldest's opening, shown only when the row's count is not small
 
+    # None while the school has no figures yet (added since the last refresh): shown as "—", never as a ✗ that
+    # the summary, which counts only figures it has, would not count.
+    @property
+    def drilled(self) -> bool | None:
+        return self.rollup.drilled_this_term if self.rollup else None
+
+    @property
+    def room_standard(self) -> bool | None:
+        return self.rollup.rooms_meet_standard if self.rollup else None
+
 
 @dataclass
 class Dashboard:
@@ -62,6 +74,22 @@ class Dashboard:
     awaiting: list[Cell] = field(default_factory=list)
     awaiting_overdue: Cell = field(default_factory=lambda: Cell(0, True))
     awaiting_since: dt.datetime | None = None
+    as_of: dt.datetime | None = None  # when the oldest of the figures shown was computed
+    schools_without_figures: int = 0
+
+    @property
+    def as_of_label(self) -> str:
+        """Today "10:20", another day "2026-12-05 10:20": a bare time from yesterday would mislead."""
+        if self.as_of is None:
+            return ""
+        when = timezone.localtime(self.as_of)
+        return when.strftime("%H:%M" if when.date() == timezone.localdate() else "%Y-%m-%d %H:%M")
+
+
+def current_of(years: Sequence[SchoolYear], today: dt.date) -> SchoolYear | None:
+    """The school year the workers keep figures for: the one under way, else the latest begun."""
+    under_way = [y for y in years if y.start <= today <= y.end]
+    return max(under_way or [y for y in years if y.start <= today], key=lambda y: y.start, default=None)
 
 
 def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grade: int | None = None) -> Dashboard:
@@ -73,7 +101,9 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
     school_list = list(schools.order_by("name"))
     district_ids = {s.district_id for s in school_list}
     years = list(SchoolYear.objects.filter(district_id__in=district_ids).order_by("-start"))
-    year = next((y for y in years if y.pk == year_id), None) or (years[0] if years else None)
+    # By default the year the rollups are kept for (not merely the latest: next year's, once created, has none).
+    year = (next((y for y in years if y.pk == year_id), None) or current_of(years, timezone.localdate())
+            or (years[0] if years else None))  # fmt: skip
     ids = [s.pk for s in school_list]
     rollups = {r.school_id: r for r in SchoolRollup.objects.filter(school_id__in=ids, school_year=year)}
     cells = ScreeningCell.objects.filter(school_id__in=ids, school_year=year)
@@ -158,6 +188,8 @@ def dashboard(user: AnyUser, *, year_id: int | None = None, kind: str = "", grad
         overdue=total([r.overdue_follow_ups for r in all_rollups]),
         awaiting=column_totals(awaiting) if ids else [],
         awaiting_overdue=total([r.awaiting_overdue for r in all_rollups]), awaiting_since=_since(all_rollups),
+        as_of=min((r.refreshed_at for r in all_rollups), default=None),
+        schools_without_figures=len(ids) - len(all_rollups),
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from counseling.models import OPEN_PERIODS_PER_WEEK, ROOM_MIN_M2, Booking, Openi
 from crisis.models import Case, Drill, GuardianNotice, Incident, Status
 from crisis.selectors import follow_up_rows
 from dashboards.models import GROUPS, SchoolRollup, ScreeningCell
+from dashboards.selectors import current_of
 from portal.models import Classroom, District, Membership, Role, School, SchoolYear, Student, Term
 from screening.models import Campaign, Consent, Participation
 from training.models import Enrolment, EnrolmentStatus
@@ -28,10 +29,7 @@ AWAITING = ("awaiting_general", "awaiting_severe", "awaiting_major", "awaiting_o
 
 def current_year(district_id: int, today: dt.date | None = None) -> SchoolYear | None:
     today = today or timezone.localdate()
-    return (
-        SchoolYear.objects.filter(district_id=district_id, start__lte=today, end__gte=today).first()
-        or SchoolYear.objects.filter(district_id=district_id, start__lte=today).order_by("-start").first()
-    )
+    return current_of(list(SchoolYear.objects.filter(district_id=district_id, start__lte=today)), today)
 
 
 def refresh(district: District, year: SchoolYear | None = None) -> int:

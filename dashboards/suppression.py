@@ -22,6 +22,11 @@ class Cell:
     def __str__(self) -> str:
         return f"<{MIN_CELL}" if self.suppressed else str(self.value)
 
+    @property
+    def exported(self) -> int | str:
+        """What a spreadsheet or the API gets: the count as a number, so that it sums; "<5" stays text."""
+        return str(self) if self.suppressed else self.value
+
 
 def suppress(
     table: Sequence[Sequence[int]], *, row_totals: bool = True, column_totals: bool = True

@@ -75,16 +75,20 @@ def _export(board: selectors.Dashboard, fmt: str) -> HttpResponse:
               _("Room standard"), _("Full-time"), _("Part-time"), _("Bookings (4 weeks)"), _("No-shows")]  # fmt: skip
     rows = []
     for r in board.rows:
-        rollup = r.rollup
-        rows.append([r.school.name, str(r.invited), str(r.completed), r.coverage, *[str(t) for t in r.tiers],
-                     *[str(c) for c in r.open_cases], *[str(c) for c in reversed(r.awaiting)],
-                     _("yes") if rollup and rollup.drilled_this_term else _("no"),
-                     _("yes") if rollup and rollup.rooms_meet_standard else _("no"),
-                     rollup.full_time if rollup else 0, rollup.part_time if rollup else 0,
-                     str(r.bookings), str(r.no_shows)])  # fmt: skip
+        rollup = r.rollup  # None for a school added since the last refresh: its cells stay empty, not "no" or 0
+        rows.append([r.school.name, r.invited.exported, r.completed.exported, r.coverage,
+                     *[t.exported for t in r.tiers], *[c.exported for c in r.open_cases],
+                     *[c.exported for c in reversed(r.awaiting)], _yes_no(r.drilled), _yes_no(r.room_standard),
+                     rollup.full_time if rollup else "", rollup.part_time if rollup else "",
+                     r.bookings.exported, r.no_shows.exported])  # fmt: skip
     if fmt == "csv":
         return csv_response("dashboard.csv", header, rows)
     return xlsx_response("dashboard.xlsx", _("Dashboard"), header, rows)
+
+
+def _yes_no(value: bool | None) -> str:
+    """Words, not ✓/✗: the same in the spreadsheet, the PDF (whose font has no such glyphs) and a screen reader."""
+    return "" if value is None else _("yes") if value else _("no")
 
 
 @login_required

@@ -273,17 +273,30 @@ def scope_reported(qs: QuerySet[M], user: AnyUser, *, student_path: str) -> Quer
     )
 
 
-def scope_bookings(qs: QuerySet[M], user: AnyUser) -> QuerySet[M]:
-    """Counseling bookings: the school's leaders and counselors see their school's schedule; a parent sees
-    the bookings of their own children that they made or are the contact for (a student's own booking
-    with their code stays between the student and the counselor)."""
+def scope_bookings(qs: QuerySet[M], user: AnyUser, *, to_change: bool = False, as_parent: bool = False) -> QuerySet[M]:
+    """Counseling bookings: the school's leaders and counselors see (and change) their school's schedule. A parent
+    sees every booking of their own children, whoever made it (staff by phone, the other parent), but a student's
+    own booking with their code, which stays between the student and the counselor, and, while a safeguarding
+    flag bars contact with the family, any booking they did not make themselves; they change (`to_change`) only
+    those they made or are the contact for: one staff made without naming them is changed by calling the school.
+    `as_parent`: the parent's side only, for the parent's own pages."""
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     roles = roles_of(user)
-    condition = Q(slot__school_id__in=roles.staff_school_ids)
+    condition = Q(pk__in=[]) if as_parent else Q(slot__school_id__in=roles.staff_school_ids)
     if roles.is_parent:
         children = StudentGuardian.objects.filter(guardian__user=user).values("student_id")
-        condition |= Q(student_id__in=children) & (Q(made_by=user) | Q(contact__user=user))
+        theirs = Q(student_id__in=children) & ~Q(channel="student")
+        # Safeguarding: while a child's open case bars contact with the family, the family sees only what they
+        # booked themselves, never the sessions the school set up (crisis.alerts.family_contact_refusal).
+        barred = (
+            apps.get_model("crisis", "Case")
+            .objects.exclude(status="closed")
+            .exclude(guardian_contact_blocked="")
+            .values("student_id")
+        )
+        theirs &= Q(made_by=user) | ~Q(student_id__in=barred)
+        condition |= theirs & (Q(made_by=user) | Q(contact__user=user)) if to_change else theirs
     return qs.filter(condition)
 
 
@@ -384,6 +397,21 @@ def found(obj: T | None) -> T:
     if obj is None:
         raise Http404
     return obj
+
+
+def may_read_notes(user: AnyUser, record: Any) -> bool:
+    """A session record's private notes: the author, or a colleague they shared the notes with. Asked of the
+    grant table itself: guardian's checker answers yes to every superuser, and an operator is no clinician."""
+    from counseling.models import SessionRecordUserObjectPermission
+
+    if not user.is_authenticated:
+        return False
+    return (
+        record.author_id == user.pk
+        or SessionRecordUserObjectPermission.objects.filter(
+            user_id=user.pk, content_object=record, permission__codename="read_private_notes"
+        ).exists()
+    )
 
 
 def require(allowed: bool) -> None:

@@ -30,8 +30,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if kind in ("staff", "teacher"):
         items.append((reverse("crisis:refer"), _("Refer a student")))
     items.append((reverse("inbox"), _("Inbox")))
-    if kind == "official":
+    if kind in ("official", "staff"):  # a school's leaders and counselors see their own school's figures
         items.append((reverse("dashboards:dashboard"), _("Dashboard")))
+    if kind == "official":
         items.append((reverse("crisis:incidents"), _("Incidents")))
     if access.roles_of(user).responder_district_ids:
         items.append((reverse("crisis:assignments"), _("My assignments")))
@@ -43,4 +44,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if kind in ("staff", "official"):
         items.append((reverse("api-docs"), _("API")))
     current = request.path
-    return {"nav": [{"url": url, "label": label, "current": url == current} for url, label in items]}
+    inbox, unread = reverse("inbox"), getattr(user, "unread_messages", 0)
+    return {
+        "nav": [
+            {"url": url, "label": label, "current": url == current, "count": unread if url == inbox else 0}
+            for url, label in items
+        ]
+    }

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from portal import second_factor, services
+from portal import second_factor, services, signals
 from portal.models import District, Guardian, Membership, School, SchoolYear, Term, User
 from portal.models.org import Classroom, SchoolKind
 from portal.models.staff import Employment, Role
@@ -153,7 +153,7 @@ def seed_demo() -> Demo:
             schools[code], _created = School.objects.get_or_create(
                 district=district, code=code, defaults={"name": name, "kind": kind}
             )
-        admin = demo_user("demo-admin-importer", "Roster bot")
+        admin = demo_user("demo-admin-importer", "教务处（演示导入）")
         admin.is_active = False  # Owns the demo imports; never signs in.
         admin.save(update_fields=["is_active"])
 
@@ -193,6 +193,9 @@ def seed_demo() -> Demo:
         counselor_a.refresh_from_db()
     world = DemoWorld(a, counselor_a, teacher)
     lines = [line for seed in SEEDERS for line in seed(world)]
+    # Everything is committed: the dashboard's figures are computed now, from the whole demo, so the first look
+    # at it does not wait for the periodic refresh.
+    signals.district_loaded.send(sender=District, district_id=district.pk)
 
     logins = [
         DemoLogin("official", str(Role.OFFICIAL.label), district.name),

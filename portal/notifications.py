@@ -23,7 +23,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from portal import audit, channels, signals, sql
+from portal import audit, channels, links, signals, sql
 from portal.models import Delivery, Guardian, InboxMessage, Notification, Student, StudentGuardian, User
 from portal.models.notify import DeliveryStatus
 from portal.models.people import Channel
@@ -214,7 +214,7 @@ def _send(delivery: Delivery, message: channels.Message) -> None:
         # One inbox message per delivery, whatever happens: the OneToOne key makes a re-run a no-op.
         InboxMessage.objects.get_or_create(
             delivery=delivery, defaults={"user_id": int(delivery.address), "subject": message.subject[:200],
-                                         "body": message.body}
+                                         "body": message.body, "link": links.first_page(message.body)}
         )  # fmt: skip
 
 

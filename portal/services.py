@@ -111,6 +111,12 @@ def roster_import_apply(*, import_id: int) -> RosterImport:
                 roster_import.status, roster_import.plan = ImportStatus.APPLIED, changes.counts()
                 roster_import.applied_at = timezone.now()
                 _notify_applied(roster_import)
+                district_id = roster_import.school.district_id
+                # After the commit: a receiver's worker must see the new roster. robust: a broker that is down
+                # costs the figures a few minutes (the periodic refresh), never the import.
+                transaction.on_commit(
+                    lambda: signals.district_loaded.send(sender=RosterImport, district_id=district_id), robust=True
+                )
             roster_import.content = b""
             roster_import.save(update_fields=["status", "errors", "plan", "content", "applied_at"])
             return roster_import
@@ -295,10 +301,12 @@ def _link_guardians(school: School, rows: list[StudentRow]) -> list[StudentGuard
     return StudentGuardian.objects.bulk_create(new_links, batch_size=500)
 
 
-def inbox_message_read(*, message: InboxMessage) -> None:
+def inbox_message_read(*, message: InboxMessage, reader: User) -> None:
+    """Mark a message read (once); the navigation's count on the page now shown goes down with it."""
     if message.read_at is None:
         message.read_at = timezone.now()
-        InboxMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)
+        if InboxMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at):
+            reader.unread_messages = max(getattr(reader, "unread_messages", 1) - 1, 0)  # type: ignore[attr-defined]
 
 
 def student_share(*, student: Student, with_user: User) -> None:

@@ -12,3 +12,7 @@ family_message_check = Signal()
 
 # Sent when a delivery was withheld, in the transaction that records it: notification, reason.
 family_message_withheld = Signal()
+
+# Sent once a district's data was loaded in bulk and committed (a roster import applied, the demo seeded):
+# district_id. Receivers recompute what they derive from it (the dashboard's figures) instead of waiting.
+district_loaded = Signal()

@@ -23,10 +23,12 @@ from portal.prepared import Prepared, columns, instance, split
 # a guardian: four queries, each costing more to build, plan and send than to run. Here it is one statement,
 # planned once per kept connection (portal.session_store, portal.auth_backend).
 
-# The user with their active memberships and guardian flag, for a statement whose user table is aliased "u".
+# The user with their active memberships, guardian flag and unread messages (the count in every page's
+# navigation, from a partial index), for a statement whose user table is aliased "u".
 USER_COLUMNS = (
     f"{columns(User, 'u')}, m.roles, m.schools, m.districts, "  # noqa: S608 - the model's column names
-    "EXISTS (SELECT 1 FROM portal_guardian g WHERE g.user_id = u.id)"
+    "EXISTS (SELECT 1 FROM portal_guardian g WHERE g.user_id = u.id), "
+    "(SELECT count(*) FROM portal_inboxmessage i WHERE i.user_id = u.id AND i.read_at IS NULL)"
 )
 USER_ROLES_JOIN = (
     "LEFT JOIN LATERAL (SELECT array_agg(role) AS roles, array_agg(school_id) AS schools, "
@@ -63,10 +65,11 @@ def user_load(user_id: int) -> tuple[Any, ...] | None:
 
 
 def user_from_row(row: tuple[Any, ...]) -> User:
-    """The user from USER_COLUMNS' values, with their roles kept for the request."""
-    values, (roles, schools, districts, is_parent) = split(row, User)
+    """The user from USER_COLUMNS' values, with their roles and unread count kept for the request."""
+    values, (roles, schools, districts, is_parent, unread) = split(row, User)
     user = instance(User, values)
     access.remember_roles(user, zip(roles or [], schools or [], districts or [], strict=True), is_parent=is_parent)
+    user.unread_messages = unread  # type: ignore[attr-defined]
     return user
 
 

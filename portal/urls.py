@@ -52,6 +52,7 @@ urlpatterns = [
     ),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/", views.inbox_message, name="inbox_message"),
+    path("inbox/<int:pk>/open/", views.inbox_open, name="inbox_open"),
     path("language/", views.language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),

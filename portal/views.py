@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
-from portal import access, audit, selectors, services
+from portal import access, audit, labels, links, selectors, services
 from portal.forms import RosterUploadForm, StudentSearchForm, TransferForm
+from portal.home import render as render_worklist
 from portal.models import InboxMessage, RosterImport, School, User
 from portal.models.roster import ImportStatus
 from portal.roster import TEMPLATE_HEADER, error_message
@@ -40,6 +41,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     if kind in ("official", "staff"):
         context["schools"] = selectors.schools_overview(request.user)
     if kind == "staff":
+        context["worklist"] = render_worklist(request, request.user)
         context["imports"] = access.scope_roster_imports(RosterImport.objects.all(), request.user).select_related(
             "school"
         )[:5]
@@ -124,6 +126,12 @@ def student_access_log(request: AuthedRequest, pk: int) -> HttpResponse:
     student = access.get_or_404(selectors.students_for_list(request.user), pk=pk)
     access.require(access.can_read_access_log(request.user, student))
     page = Paginator(selectors.access_log(student), 50).get_page(request.GET.get("page"))
+    names = labels.people(event.actor_id for event in page)  # the log keeps ids: people by name, one query
+    for event in page:
+        event.who = (  # type: ignore[attr-defined]
+            labels.role(event.role) if event.actor_id is None
+            else names.get(event.actor_id) or _("An account since removed")
+        )  # fmt: skip
     return render(request, "portal/student_access_log.html", {"student": student, "page": page})
 
 
@@ -215,8 +223,19 @@ def inbox(request: AuthedRequest) -> HttpResponse:
 @require_safe
 def inbox_message(request: AuthedRequest, pk: int) -> HttpResponse:
     message = access.get_or_404(access.scope_inbox(InboxMessage.objects.all(), request.user), pk=pk)
-    services.inbox_message_read(message=message)
+    services.inbox_message_read(message=message, reader=request.user)
     return render(request, "inbox/message.html", {"message": message})
+
+
+@login_required
+@require_POST
+def inbox_open(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The message's page in one click from the inbox list, the message marked read on the way."""
+    message = access.get_or_404(access.scope_inbox(InboxMessage.objects.defer("body"), request.user), pk=pk)
+    services.inbox_message_read(message=message, reader=request.user)
+    if not links.is_page(message.link):
+        return redirect("inbox_message", pk=message.pk)
+    return HttpResponseRedirect(message.link)
 
 
 @require_POST

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import School, SchoolYear
+from portal.widgets import DateInput
 from screening.models import ScreeningPolicy
 
 GRADE_CHOICES = [(g, str(g)) for g in range(1, 13)]
@@ -22,8 +23,8 @@ class CampaignForm(forms.Form):
     schools = forms.ModelMultipleChoiceField(
         label=_("Schools"), queryset=School.objects.none(), widget=forms.CheckboxSelectMultiple
     )
-    opens_on = forms.DateField(label=_("Opens on"), widget=forms.DateInput(attrs={"type": "date"}))
-    closes_on = forms.DateField(label=_("Closes on"), widget=forms.DateInput(attrs={"type": "date"}))
+    opens_on = forms.DateField(label=_("Opens on"), widget=DateInput())
+    closes_on = forms.DateField(label=_("Closes on"), widget=DateInput())
     grade_from = forms.TypedChoiceField(label=_("From grade"), choices=GRADE_CHOICES, coerce=int, initial=4)
     grade_to = forms.TypedChoiceField(label=_("To grade"), choices=GRADE_CHOICES, coerce=int, initial=12)
     battery_primary = forms.MultipleChoiceField(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.encryption import EncryptedTextField
@@ -97,7 +97,7 @@ class ScreeningPolicy(models.Model):
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("campaign status", "Open")
     CLOSED = "closed", _("Closed")
 
 
@@ -321,3 +321,31 @@ class RescoreJob(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 100
+
+
+class AnswerChange(models.Model):
+    """An answer the student changed by going back one question (screening.changes.answer_change). The earlier
+    answer is kept here; Response.answers holds the latest, the one scored. A critical earlier answer stays
+    acted on: its urgent triage, alert and case are never withdrawn by the change."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answer_changes")
+    item = models.PositiveSmallIntegerField(_("question"))
+    previous = models.SmallIntegerField(_("earlier answer"), null=True, blank=True)  # None: skipped
+    value = models.SmallIntegerField(_("new answer"), null=True, blank=True)  # None: skipped
+    previous_critical = models.BooleanField(_("earlier answer was critical"), default=False)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    objects = AuditedQuerySet.as_manager()
+    AUDIT_STUDENT = "response__participation__student"
+
+    class Meta:
+        verbose_name = _("changed answer")
+        verbose_name_plural = _("changed answers")
+        ordering = ["changed_at", "id"]
+        constraints = [
+            # A change that changes nothing is not recorded (NULL = skipped: NULL vs a value passes, as it should).
+            models.CheckConstraint(condition=~models.Q(previous=models.F("value")), name="answer_change_differs"),
+        ]
+
+    def __str__(self) -> str:
+        return f"answer change #{self.pk}"

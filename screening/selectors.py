@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal import access
 from portal.access import AnyUser
 from portal.models import Classroom, Student
-from screening.models import Campaign, Consent, Participation, Response, ResponseStatus
+from screening.models import Battery, Campaign, Consent, Participation, Response, ResponseStatus
 
 
 def campaigns_for(user: AnyUser) -> QuerySet[Campaign]:
     return access.scope_campaigns(Campaign.objects.all(), user).select_related("school_year", "district")
+
+
+def campaigns_listed(user: AnyUser) -> QuerySet[Campaign]:
+    """The campaigns list: each with its instruments (by instrument, so a template shows each once), one query
+    for all of them."""
+    batteries = Battery.objects.select_related("instrument").order_by("instrument__code", "grade_from")
+    return campaigns_for(user).prefetch_related(Prefetch("batteries", queryset=batteries))
 
 
 @dataclass
@@ -113,3 +121,24 @@ def student_file(student: Student) -> QuerySet[Response]:
         .select_related("instrument", "participation__campaign__school_year")
         .order_by("-participation__campaign__opens_on", "instrument__code")
     )
+
+
+@dataclass
+class FileRecord:
+    """A counseling session record as the student's file shows it."""
+
+    record: Any  # counseling.models.SessionRecord
+    notes: str | None  # the private notes, for a reader counseling's rule allows; None for everyone else
+
+
+def session_records(student: Student, user: AnyUser) -> list[FileRecord]:
+    """The student's counseling session records, newest first: those the user may open (the clinical scope, as
+    the record's own page has it), each with its private notes only where counseling's rule lets this user read
+    them (the author, or a colleague they shared them with)."""
+    from counseling.models import SessionRecord
+
+    records = access.scope_clinical(SessionRecord.objects.filter(student=student), user, student_path="student")
+    return [
+        FileRecord(record, record.private_notes if access.may_read_notes(user, record) else None)  # type: ignore[arg-type]
+        for record in records.select_related("author").order_by("-held_on", "-id")
+    ]

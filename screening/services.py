@@ -340,13 +340,23 @@ def battery_for(participation: Participation, informant: str | None = "self") ->
 
 @dataclass(frozen=True)
 class Step:
-    """Where a student is: the instrument, its definition, the item to show, and progress figures."""
+    """One question of a student's form: the instrument, its definition, the item, and where it stands.
+
+    The count counts the battery's fixed questions only, so it never changes between pages: a follow-up asked
+    only after some answers (the ASQ's question 5) is shown as a follow-up of the question before it, not
+    counted. Counting it once it will be asked made "question 20 of 20" become "20 of 21" at the last item,
+    and would tell a student that a "yes" brings more questions."""
 
     instrument: Instrument
     definition: Definition
     item: int
-    done: int  # questions answered or skipped, over the whole battery
-    total: int
+    number: int  # its place among the fixed questions (a follow-up: that of the question before it)
+    total: int  # the battery's fixed questions
+    done: int  # fixed questions answered or skipped, over the whole battery
+    follow_up: bool = False
+    answered: bool = False
+    answer: int | None = None  # the answer given (None: skipped, or not yet answered)
+    open: bool = True  # its instrument is still being answered (not submitted)
 
 
 def _asked(definition: Definition, answers: dict[str, Any]) -> list[int]:
@@ -361,27 +371,42 @@ def _asked(definition: Definition, answers: dict[str, Any]) -> list[int]:
     return items
 
 
-def next_step(participation: Participation, informant: str = "self") -> Step | None:
-    """The next unanswered question for the student (or the guardian), or None when all is submitted."""
-    battery = battery_for(participation, informant)
+def form_steps(participation: Participation, informant: str = "self") -> list[Step]:
+    """Every question the student (or the guardian) is asked, in order, as the answers given so far decide."""
     responses = {r.instrument_id: r for r in participation.responses.all()}
-    done = total = 0
-    step = None
-    for instrument in battery:
+    rows = []
+    for instrument in battery_for(participation, informant):
         definition = instrument.parsed
         response = responses.get(instrument.pk)
         answers = response.answers if response else {}
-        asked = _asked(definition, answers)
-        total += len(asked)
-        seen = [n for n in asked if str(n) in answers]
-        done += len(seen)
-        if step is None and (response is None or response.status == ResponseStatus.IN_PROGRESS):
-            missing = [n for n in asked if str(n) not in answers]
-            if missing:
-                step = (instrument, definition, missing[0])
-    if step is None:
+        is_open = response is None or response.status == ResponseStatus.IN_PROGRESS
+        follow_ups = {item.number for item in definition.items if item.only_if_positive}
+        fixed = [n for n in definition.numbers if n not in follow_ups]
+        rows.append((instrument, definition, answers, is_open, follow_ups, fixed))
+    total = sum(len(fixed) for *_, fixed in rows)
+    done = sum(str(n) in answers for _, _, answers, _, _, fixed in rows for n in fixed)
+    steps, number = [], 0
+    for instrument, definition, answers, is_open, follow_ups, _fixed in rows:
+        for n in _asked(definition, answers):
+            number += n not in follow_ups
+            steps.append(Step(instrument, definition, n, max(number, 1), total, done, follow_up=n in follow_ups,
+                              answered=str(n) in answers, answer=answers.get(str(n)), open=is_open))  # fmt: skip
+    return steps
+
+
+def next_step(participation: Participation, informant: str = "self") -> Step | None:
+    """The next unanswered question for the student (or the guardian), or None when all is submitted."""
+    return next((s for s in form_steps(participation, informant) if s.open and not s.answered), None)
+
+
+def previous_step(participation: Participation, informant: str = "self") -> Step | None:
+    """The question before the one on screen (the last one once all is answered): the only answer a student
+    may go back to change. None at the first question."""
+    steps = form_steps(participation, informant)
+    current = next((i for i, s in enumerate(steps) if s.open and not s.answered), len(steps))
+    if current == 0 or not steps[current - 1].answered:
         return None
-    return Step(step[0], step[1], step[2], done, total)
+    return steps[current - 1]
 
 
 def _locked_for_answers(participation: Participation, informant: str) -> Participation:

@@ -7,17 +7,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from counseling.models import SessionRecord
 from portal import access, audit
 from portal.models import District, Role, Student, User
 from portal.security import code_tries_exhausted, code_try_failed
 from portal.selectors import school_staff
 from portal.views import AuthedRequest
-from screening import selectors, services
+from screening import changes, selectors, services
 from screening.forms import CampaignForm, CodeForm, PaperImportForm, PolicyForm
 from screening.models import CampaignStatus, Participation
 from screening.paper import paper_error
@@ -36,6 +38,7 @@ REFUSALS = {
     "started": gettext_lazy("The questionnaire has already been started, so the answer can no longer be changed."),
     "bad_answer": gettext_lazy("Please choose one of the answers."),
     "answered": gettext_lazy("This question was answered already."),
+    "not_previous": gettext_lazy("Only the answer to the previous question can be changed."),
     "not_draft": gettext_lazy("This campaign has already been opened."),
     "unknown_instrument": gettext_lazy("This instrument is not loaded."),
     "incompatible": gettext_lazy(
@@ -64,6 +67,8 @@ def take(request: HttpRequest) -> HttpResponse:
                 request.session.cycle_key()  # a shared school PC: a fresh session per student
                 request.session[SESSION_KEY] = participation.pk
                 return redirect("screening:question")
+    if request.method == "GET":
+        request.session.pop(SESSION_KEY, None)  # back at the start: a finished form is no longer open to change
     return render(request, "screening/take.html", {"form": form})
 
 
@@ -91,9 +96,35 @@ def question(request: HttpRequest) -> HttpResponse:
     participation = _participation(request)
     if participation is None:
         return redirect("screening:take")
-    if participation.completed_at is not None:
+    going_back = "back" in request.GET or request.POST.get("item", "").startswith("change:")
+    if participation.completed_at is not None and not (going_back and changes.may_change_after_finish(participation)):
         return redirect("screening:done")
+    if going_back:
+        return _change(request, participation)
     return _ask(request, participation, "self", redirect_to="screening:question", done="screening:done")
+
+
+def _change(request: HttpRequest, participation: Participation) -> HttpResponse:
+    """The previous question again, its answer marked, to change it: one step back, no further."""
+    step = services.previous_step(participation)
+    key = f"change:{step.instrument.pk}:{step.item}" if step else ""
+    if step is None or (request.method == "POST" and request.POST.get("item") != key):
+        return redirect("screening:question")  # nothing to go back to, or a stale tab: the current question
+    if request.method == "POST":
+        try:
+            changed = changes.answer_change(participation=participation, instrument=step.instrument, item=step.item,
+                                            value=_value(request.POST.get("value", "")))  # fmt: skip
+        except services.Refused as refused:
+            messages.error(request, REFUSALS[refused.code])
+        else:
+            if changed:
+                messages.success(request, _("Your answer has been changed."))
+        return redirect("screening:question")
+    return _question_page(request, participation, step, "self", key)
+
+
+def _value(raw: str) -> int | None:
+    return None if raw == "skip" else int(raw) if raw.isascii() and raw.isdecimal() else -1
 
 
 @never_cache
@@ -119,24 +150,34 @@ def _ask(request: HttpRequest, participation: Participation, informant: str, *, 
         if request.POST.get("item") != f"{step.instrument.pk}:{step.item}":
             # A double tap or a stale tab answered a question no longer on screen: show the current one.
             return target
-        raw = request.POST.get("value", "")
-        value = None if raw == "skip" else int(raw) if raw.isascii() and raw.isdecimal() else -1
+        value = _value(request.POST.get("value", ""))
         try:
             services.answer_save(participation=participation, instrument=step.instrument, item=step.item,
                                  value=value, informant=informant)  # fmt: skip
         except services.Refused as refused:
             messages.error(request, REFUSALS[refused.code])
         return target
+    return _question_page(request, participation, step, informant, f"{step.instrument.pk}:{step.item}")
+
+
+def _question_page(
+    request: HttpRequest, participation: Participation, step: services.Step, informant: str, key: str
+) -> HttpResponse:
     zh = (get_language() or "").startswith("zh")
     definition = step.definition
     item = definition.items[step.item - 1]
+    options = [(o.value, o.zh_hans if zh else o.en) for o in definition.options]
+    changing = key.startswith("change:")
+    earlier = next((label for value, label in options if value == step.answer), _("I'd rather not answer"))
     return render(request, "screening/question.html", {
         "step": step, "text": item.zh_hans if zh else item.en,
-        "instructions": definition.instructions["zh_hans" if zh else "en"],
-        "options": [(o.value, o.zh_hans if zh else o.en) for o in definition.options],
+        "instructions": definition.instructions["zh_hans" if zh else "en"], "options": options,
         "percent": round(100 * step.done / step.total) if step.total else 0,
         "about": participation.student.name if informant == "parent" else "",
-        "item_key": f"{step.instrument.pk}:{step.item}",
+        "item_key": key, "changing": changing,
+        "earlier": earlier if changing else "",
+        # The student's own form only: a guardian's answers are not kept in a change history.
+        "can_go_back": informant == "self" and not changing and step.done > 0,
     })  # fmt: skip
 
 
@@ -151,11 +192,13 @@ def done(request: HttpRequest) -> HttpResponse:
     counselors = (
         school_staff(school.pk, Role.COUNSELOR).order_by("last_name", "first_name") if school else User.objects.none()
     )
-    if participation and participation.completed_at:
+    may_change = bool(participation and changes.may_change_after_finish(participation))
+    if participation and participation.completed_at and not may_change:
         request.session.pop(SESSION_KEY, None)  # the next student on this PC starts clean
+    hotline = settings.HELP_HOTLINE
     return render(request, "screening/done.html", {
-        "school": school, "counselors": counselors, "hotline": settings.HELP_HOTLINE,
-        "finished": bool(participation and participation.completed_at),
+        "school": school, "counselors": counselors, "hotline": format_html('<a href="tel:{0}">{0}</a>', hotline),
+        "finished": bool(participation and participation.completed_at), "may_change": may_change,
     })  # fmt: skip
 
 
@@ -189,7 +232,7 @@ def campaigns(request: AuthedRequest) -> HttpResponse:
     access.require(roles.is_official or bool(roles.staff_school_ids))
     districts = District.objects.filter(pk__in=roles.district_ids)
     return render(request, "screening/campaigns.html", {
-        "campaigns": selectors.campaigns_for(request.user), "can_create": districts.exists(),
+        "campaigns": selectors.campaigns_listed(request.user), "can_create": districts.exists(),
     })  # fmt: skip
 
 
@@ -346,6 +389,13 @@ def student_file(request: AuthedRequest, pk: int) -> HttpResponse:
         if before is not None and response.total is not None:
             response.change = response.total - before  # type: ignore[attr-defined]
         previous[response.instrument.code] = response.total
+    records = selectors.session_records(student, request.user)
     audit.record_view(student, screening_results_shown=len(responses))
+    if records:  # summaries (and the notes this reader may read) are shown: the record's own read, too
+        audit.record_read(SessionRecord, [r.record.pk for r in records], detail={
+            "via": "student_file", "private_notes_shown": [r.record.pk for r in records if r.notes is not None],
+        })  # fmt: skip
     cases = student.crisis_cases.order_by("-opened_at")
-    return render(request, "screening/student_file.html", {"student": student, "responses": responses, "cases": cases})
+    return render(request, "screening/student_file.html", {
+        "student": student, "responses": responses, "cases": cases, "records": records,
+    })  # fmt: skip

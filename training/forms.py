@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.widgets import DateInput, DateTimeInput
 from training.models import LessonKind, ParentEpisode, Programme, Technique
 
 
@@ -16,7 +17,7 @@ class ProgrammeForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class SessionForm(forms.Form):
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput())
     minutes = forms.IntegerField(label=_("Minutes"), min_value=30, max_value=600, initial=180)
     place = forms.CharField(label=_("Place"), max_length=150, required=False)
     online = forms.BooleanField(label=_("Online"), required=False)
@@ -34,9 +35,7 @@ class LessonForm(forms.Form):
     """A week's lessons for a whole grade in one form."""
 
     grade = forms.TypedChoiceField(label=_("Grade"), coerce=int, choices=[(g, str(g)) for g in range(1, 13)])
-    held_on = forms.DateField(
-        label=_("Held on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    held_on = forms.DateField(label=_("Held on"), initial=timezone.localdate, widget=DateInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=LessonKind.choices)
     topic = forms.CharField(label=_("Topic"), max_length=150)
 
@@ -53,7 +52,7 @@ class EpisodeForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ParentEpisode
         fields = ["title", "topic", "airs_on", "link", "video", "live", "capacity"]
-        widgets = {"airs_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"airs_on": DateInput()}
 
     def clean_video(self):  # type: ignore[no-untyped-def]
         video = self.cleaned_data.get("video")

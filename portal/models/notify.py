@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import links
 from portal.encryption import EncryptedTextField
 from portal.models.people import Channel, Guardian, Student
 
@@ -103,12 +104,24 @@ class InboxMessage(models.Model):
     body = EncryptedTextField(_("message"))
     created_at = models.DateTimeField(_("received at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # The page the message is about (the first of this site's links in its body), opened from the inbox in one
+    # click: portal.links.
+    link = models.CharField(_("link"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("inbox message")
         verbose_name_plural = _("inbox messages")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="inbox_user_time")]  # the inbox page
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="inbox_user_time"),  # the inbox page
+            # The unread count every page shows (portal.sql.USER_COLUMNS).
+            models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="inbox_unread"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def link_label(self) -> str:
+        """What its button says: the page it opens ("Open the case")."""
+        return str(links.label(self.link))

@@ -19,13 +19,18 @@ def test_a_parent_books_sees_moves_and_cancels(world, login, django_capture_on_c
                                 starts_at=slot.starts_at + dt.timedelta(hours=2),
                                 ends_at=slot.ends_at + dt.timedelta(hours=2))  # fmt: skip
     client = login(world.users["parent_x"])
-    page = client.get(reverse("counseling:parent_book", args=[world.student_x.pk])).content.decode()
-    assert slot.room.name in page
+    book = reverse("counseling:parent_book", args=[world.student_x.pk])
+    day = timezone.localdate(slot.starts_at).isoformat()
+    assert f'value="{day}"' in client.get(book).content.decode()  # step one: the days
+    assert slot.room.name in client.get(book, {"day": day}).content.decode()  # step two: the day's times
+    confirm = reverse("counseling:parent_book_confirm", args=[world.student_x.pk])
+    step_three = client.get(confirm, {"slot": slot.pk}).content.decode()  # what, when, where, with whom
+    assert f'name="slot" value="{slot.pk}"' in step_three and "1号咨询室" in step_three
+    assert not Booking.objects.filter(student=world.student_x).exists()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("counseling:parent_book", args=[world.student_x.pk]),
-                               {"slot": slot.pk, "reason": "study"})  # fmt: skip
-    assert response["Location"] == reverse("counseling:parent_home")
+        response = client.post(confirm, {"slot": slot.pk, "reason": "study"})
     booking = Booking.objects.get(student=world.student_x)
+    assert response["Location"] == reverse("counseling:parent_booking", args=[booking.pk])  # done
     assert (booking.channel, booking.made_by, booking.contact, booking.reason) == (
         "parent", world.users["parent_x"], world.guardian_x, "study"
     )  # fmt: skip
@@ -51,7 +56,9 @@ def test_a_taken_slot_offers_the_next_free_times(world, login):
                                 ends_at=world.slot_a.ends_at + dt.timedelta(hours=1))  # fmt: skip
     client = login(world.users["parent_x"])
     url = reverse("counseling:parent_book", args=[world.student_x.pk])
-    refused = client.post(url, {"slot": world.slot_a.pk})
+    refused = client.post(
+        reverse("counseling:parent_book_confirm", args=[world.student_x.pk]), {"slot": world.slot_a.pk}
+    )
     # Post/redirect/get: back to the booking page, which offers the next free times; a reload books nothing.
     assert refused.status_code == 302 and refused["Location"] == f"{url}?instead_of={world.slot_a.pk}"
     html = client.get(refused["Location"]).content.decode()
@@ -62,7 +69,13 @@ def test_a_taken_slot_offers_the_next_free_times(world, login):
 def test_a_parent_cannot_book_for_or_see_another_family(world, login):
     client = login(world.users["parent_y"])
     assert client.get(reverse("counseling:parent_book", args=[world.student_x.pk])).status_code == 404
+    confirm = reverse("counseling:parent_book_confirm", args=[world.student_x.pk])
+    assert client.get(confirm, {"slot": world.slot_a.pk}).status_code == 404
+    assert client.get(confirm).status_code == 404
+    assert client.post(confirm, {"slot": world.slot_a.pk}).status_code == 404
     booking = world.booking_x
+    assert client.get(reverse("counseling:parent_booking", args=[booking.pk])).status_code == 404
+    assert client.get(reverse("counseling:booking_cancel", args=[booking.pk])).status_code == 404
     assert client.post(reverse("counseling:booking_cancel", args=[booking.pk])).status_code == 404
     assert client.get(reverse("counseling:booking_ics", args=[booking.pk])).status_code == 404
     assert Booking.objects.get(pk=booking.pk).status == "booked"
@@ -185,5 +198,5 @@ def test_the_booking_page_ignores_a_forged_instead_of(world, login):
     for forged in ("²", "abc", "9" * 30, "-1"):
         page = client.get(url, {"instead_of": forged})
         assert page.status_code == 200 and page.context["alternatives"] == []  # ignored: no "instead" offers
-        assert len(page.context["slots"]) == len(client.get(url).context["slots"])  # the same page as without it
+        assert page.context["days"] == client.get(url).context["days"]  # the same page as without it
     assert list(Booking.objects.values_list("pk", "status")) == before

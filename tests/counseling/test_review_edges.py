@@ -44,10 +44,11 @@ def test_a_childs_own_booking_stays_hidden_from_the_parent(world, client, login)
     group = _group(world, capacity=5)
     services.booking_create(slot=group, student=world.student_x, channel="student")
     parent = login(world.users["parent_x"])
-    page = parent.get(reverse("counseling:parent_book", args=[world.student_x.pk])).content.decode()
+    day = timezone.localdate(group.starts_at).isoformat()
+    page = parent.get(reverse("counseling:parent_book", args=[world.student_x.pk]), {"day": day}).content.decode()
     assert f'value="{group.pk}"' in page  # the slot does not vanish for the parent
     page = parent.post(
-        reverse("counseling:parent_book", args=[world.student_x.pk]), {"slot": group.pk}, follow=True
+        reverse("counseling:parent_book_confirm", args=[world.student_x.pk]), {"slot": group.pk}, follow=True
     ).content.decode()
     assert "刚刚被别人约走了" in page and "已有预约" not in page  # "taken", never "your child already booked"
     assert parent.get(reverse("counseling:parent_home")).content.decode().count("情绪管理") == 0
@@ -136,12 +137,13 @@ def test_a_cancelled_place_does_not_hide_the_slot_and_the_window_holds(world, lo
     services.booking_cancel(booking=mine, by=None)
     services.booking_create(slot=group, student=world.student_w, channel="phone")
     parent = login(world.users["parent_x"])
+    day = timezone.localdate(group.starts_at).isoformat()
     assert (
         f'value="{group.pk}"'
-        in parent.get(reverse("counseling:parent_book", args=[world.student_x.pk])).content.decode()
+        in parent.get(reverse("counseling:parent_book", args=[world.student_x.pk]), {"day": day}).content.decode()
     )
     far = _group(world, capacity=5, hours=24 * 40)  # beyond the 14 days a school lets families book ahead
-    parent.post(reverse("counseling:parent_book", args=[world.student_x.pk]), {"slot": far.pk})
+    parent.post(reverse("counseling:parent_book_confirm", args=[world.student_x.pk]), {"slot": far.pk})
     assert not Booking.objects.filter(slot=far).exists()
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -52,15 +53,23 @@ def test_the_link_works_once_then_is_refused(world, client):
     notice = GuardianNotice.objects.get()
     assert notice.acknowledged_via == "link" and notice.acknowledged_at is not None
     assert client.post(reverse("crisis:acknowledge", args=[token])).status_code == 410
-    assert client.get(reverse("crisis:acknowledge", args=[token])).status_code == 410
+    again = client.get(reverse("crisis:acknowledge", args=[token]))
+    assert again.status_code == 410
+    # A re-tapped link says it was confirmed, when, and whom to call: no dead end.
+    when = timezone.localtime(notice.acknowledged_at).strftime("%Y-%m-%d %H:%M")
+    text = again.content.decode()
+    assert "已确认" in text and when in text and f'href="tel:{settings.HELP_HOTLINE}"' in text
     assert AuditEvent.objects.filter(action="guardiannotice.acknowledge").count() == 1
 
 
 def test_an_expired_or_forged_link_is_refused(world, client):
     token = world.ack_x
     GuardianNotice.objects.update(expires_at=timezone.now() - dt.timedelta(minutes=1))
-    assert client.post(reverse("crisis:acknowledge", args=[token])).status_code == 410
-    assert client.get(reverse("crisis:acknowledge", args=[token[:-2] + "xx"])).status_code == 410
+    expired = client.post(reverse("crisis:acknowledge", args=[token]))
+    assert expired.status_code == 410 and "链接已过期" in expired.content.decode()
+    assert "School A" in expired.content.decode()  # the school to call
+    forged = client.get(reverse("crisis:acknowledge", args=[token[:-2] + "xx"]))
+    assert forged.status_code == 410 and "School A" not in forged.content.decode()  # a forged link learns nothing
     assert not GuardianNotice.objects.filter(acknowledged_at__isnull=False).exists()
 
 

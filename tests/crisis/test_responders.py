@@ -47,6 +47,7 @@ def test_an_official_assigns_an_expert_who_then_reads_the_case_and_logs_follow_u
     html = page.content.decode()
     assert reverse("crisis:case_confirm", args=[world.case_x.pk]) not in html
     assert reverse("crisis:case_close", args=[world.case_x.pk]) not in html
+    assert f'action="{reverse("crisis:case_follow_up", args=[world.case_x.pk])}"' in html  # but their follow-ups
     for route in ("crisis:case_confirm", "crisis:case_close", "crisis:case_status", "crisis:case_refer_out"):
         assert client.post(reverse(route, args=[world.case_x.pk]), {"tier": 3, "reason": "resolved"}).status_code == 404
     assert client.get(reverse("student_detail", args=[world.student_x.pk])).status_code == 404

@@ -1,6 +1,7 @@
 """Every export of the dashboard, read back as a person's program would read it (the csv module, openpyxl, a PDF
 text extractor), shows each count of children either as 5 or more or as suppressed, exactly as the page does
-(complements included), for a district with small schools: one of exactly 4 students and one of exactly 5."""
+(complements included), for a district with small schools: one of exactly 4 students and one of exactly 5.
+Counts reach a spreadsheet as numbers, and the PDF prints only what its font can draw."""
 
 import csv
 import io
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from dashboards import selectors, services
+from dashboards.models import SchoolRollup
 from screening.models import Participation
 from screening.services import code_digest
 from tests import factories
@@ -79,6 +81,14 @@ def test_the_xlsx_shows_what_the_page_shows(world, small_schools, login):
     header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert len(header) == len(COLUMNS)
     _check(COLUMNS, rows, small_schools)
+    # Numbers a spreadsheet can sum: every count of children is an int, or the text "<5" when suppressed.
+    for values in rows:
+        for column in CHILD_COLUMNS:
+            value = values[COLUMNS.index(column)]
+            assert value == "<5" or type(value) is int, (values[0], column, value)
+        assert all(type(values[COLUMNS.index(c)]) is int for c in ("Full-time", "Part-time")), values
+    five = next(r for r in rows if r[0] == "School Five")
+    assert five[COLUMNS.index("Invited")] == 5
 
 
 def test_the_pdf_report_shows_what_the_page_shows(world, small_schools, login):
@@ -99,3 +109,37 @@ def test_the_pdf_report_shows_what_the_page_shows(world, small_schools, login):
             position = found + len(shown)
         counts = [t for t in line[len(row.school.name) :].replace("/", " ").split() if t.isdigit()]
         assert all(int(t) >= 5 for t in counts[:-1]), line  # the last figure counts full-time teachers
+
+
+def test_the_pdf_prints_only_characters_its_font_has_and_says_yes_or_no(world, small_schools, login):
+    """STSong-Light is Adobe-GB1, which has GBK's characters: a ✓ or ✗ would print as an empty box."""
+    from crisis.models import Drill
+    from portal.models import Term
+
+    Term.objects.create(school_year=small_schools.year, number=1, start=small_schools.year.start,
+                        end=small_schools.year.end, teaching_weeks=20)  # fmt: skip
+    Drill.objects.create(school=world.school_a, held_on=timezone.localdate(), scenario="疏散", participants=30,
+                         recorded_by=world.users["counselor_a"])  # fmt: skip
+    services.refresh(world.district_a)
+    client = login(world.users["official_a"])
+    content = client.get(reverse("dashboards:dashboard"), {"format": "pdf"}).content
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert [c for c in text if not _gbk(c)] == []
+    names = [row.school.name for row in small_schools.rows]
+    table = text[text.index(names[0]) :]
+    starts = [table.index(name) for name in names]
+    ends = [*starts[1:], len(table)]
+    last = {name: table[start:end].split()[-3:] for name, start, end in zip(names, starts, ends, strict=True)}
+    # Drilled this term, room standard, full-time teachers: school A drilled, no school has a standard room.
+    assert last == {"School A": ["是", "否", "1"], "School B": ["否", "否", "0"], "School Five": ["否", "否", "0"],
+                    "School Four": ["否", "否", "0"]}  # fmt: skip
+    when = timezone.localtime(SchoolRollup.objects.filter(school=world.school_a).get().refreshed_at)
+    assert f"{when:%H:%M}" in text.splitlines()[2]  # the figures' time, under the title and the legend
+
+
+def _gbk(char: str) -> bool:
+    try:
+        char.encode("gbk")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -13,8 +13,11 @@ def test_a_parent_books_a_slot_on_a_phone_and_sees_it_listed(world, phone):
     _sign_in(phone, "parent_x")
     phone.goto("/counseling/my/")
     phone.click("text=为Xiao X预约")
+    phone.click(f"button[name=day][value='{timezone.localdate(slot.starts_at).isoformat()}']")
     phone.click(f"button[name=slot][value='{slot.pk}']")
+    phone.click("main form[method=post] button")  # the confirm step
     assert "预约成功" in phone.locator(".messages").inner_text()
+    phone.goto("/counseling/my/")
     listed = phone.locator("ul.bookings").inner_text()
     assert timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M") in listed and "Xiao X" in listed
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

@@ -133,12 +133,20 @@ def test_a_parent_books_on_a_phone(world, phone, axe, language):
     assert phone.locator("h1").inner_text() == text["bookings"]
     axe(phone)
 
-    phone.click("a[href$='/book/']")
+    phone.click("main form[action$='/book/'] button")
     assert phone.locator("h1").inner_text() == text["book"]
-    axe(phone)
+    axe(phone)  # the days
 
+    phone.click(f"button[name=day][value='{timezone.localdate(slot.starts_at).isoformat()}']")
+    axe(phone)  # the day's times
     phone.click(f"button[name=slot][value='{slot.pk}']")
+    assert "Xiao X" in phone.locator("dl.facts").inner_text()
+    axe(phone)  # the confirm step
+    phone.click("main form[method=post] button")
     assert text["booked"] in phone.locator(".messages").inner_text()
+    assert "Xiao X" in phone.locator("dl.facts").inner_text()
+    axe(phone)  # done
+    phone.click("nav a[href='/counseling/my/']")
     listed = phone.locator("ul.bookings").inner_text()
     assert timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M") in listed and "Xiao X" in listed
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

@@ -51,8 +51,8 @@ def test_an_official_fills_the_roster_and_the_person_on_call_takes_a_case_on(wor
     _sign_in_with_second_factor(desktop, user)
     desktop.goto("/inbox/")
     desktop.click("text=值班：School A 需要您立即处理")
-    assert f"/crisis/cases/{case.pk}/" in desktop.locator("main").inner_text()
-    desktop.goto(f"/crisis/cases/{case.pk}/")  # inbox links are plain text until issue 20
+    desktop.click("main a.btn >> text=打开个案")  # the message's link is a button to its page
+    desktop.wait_for_url(f"**/crisis/cases/{case.pk}/")
     assert "Xiao W" in desktop.locator("h1").inner_text()
     desktop.click("text=我已接手")
     assert "值班人员 班 值 于" in desktop.locator("dl").inner_text()

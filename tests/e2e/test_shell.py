@@ -36,7 +36,7 @@ def test_a_counselor_passes_the_second_factor_and_imports_a_class_list(world, de
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     desktop.fill("#id_code", f"{totp.token():06d}")
     desktop.click("main button[type=submit]")
-    assert desktop.locator("h1").first.inner_text() == "本校"
+    assert desktop.locator("h1").first.inner_text() == "今日待办"  # the counselor's worklist
 
     desktop.click("nav >> text=导入班级名单")
     roster = tmp_path / "class-list.csv"

@@ -593,6 +593,7 @@ CASES = [
     ("counseling:slot", "post", "slot_a", STAFF_A, 200),  # an empty form comes back with errors
     ("counseling:booking_mark", "post", "booking_x", STAFF_A, 302),
     ("counseling:booking_cancel", "post", "booking_x", STAFF_A | {"parent_x"}, 302),
+    ("counseling:booking_cancel", "get", "booking_x", STAFF_A | {"parent_x"}, 200),  # cancel asks once first
     ("counseling:booking_move", "get", "booking_x", STAFF_A | {"parent_x"}, 200),
     ("counseling:booking_ics", "get", "booking_x", STAFF_A | {"parent_x"}, 200, {"anonymous": 404}),
     ("counseling:record_new", "get", "booking_x_route", STAFF_A, 200),
@@ -604,10 +605,13 @@ CASES = [
     ("counseling:feed", "get", "feed_a", EVERYONE, 200),  # the signed URL is the credential
     ("counseling:parent_home", "get", None, {"parent_x", "parent_y"}, 200),
     ("counseling:parent_book", "get", "child_x_route", {"parent_x"}, 200),
+    ("counseling:parent_book_confirm", "get", "child_x_route", {"parent_x"}, 302),  # no time chosen: the picker
+    ("counseling:parent_booking", "get", "booking_x", {"parent_x"}, 200),
     ("counseling:student_start", "get", None, EVERYONE, 200),  # a booking code is the student's credential
     ("counseling:student_start", "post", None, EVERYONE, 200),
     ("counseling:student_book", "get", None, EVERYONE, 302),  # no code typed: back to the start
     ("counseling:mailbox", "get", None, IMPORTERS, 200),
+    ("counseling:poster", "get", None, IMPORTERS, 200),  # each their own school's
     ("counseling:mailbox_message", "get", "mailbox_a", STAFF_A, 200),
     ("counseling:mailbox_read", "get", None, EVERYONE, 200),  # anonymous by design
     ("counseling:mailbox_read", "post", None, EVERYONE, 200),
@@ -643,6 +647,7 @@ CASES = [
     ("api-dashboard", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
+    ("inbox_open", "post", "inbox_a", {"counselor_a"}, 302),
     ("language_set", "post", None, EVERYONE, 302),
     ("healthz", "get", None, EVERYONE, 200),
     ("metrics", "get", None, NOBODY, 200),  # operators or the scraper's token: see tests/portal/test_metrics.py
@@ -696,7 +701,7 @@ CASES = [
     ("api-screening-submit", "post", None, EVERYONE, 415),  # the code is the credential; a kiosk speaks JSON only
     ("api-screening-open", "post", None, EVERYONE, 415),
     ("counseling:booking_move", "post", "booking_x", STAFF_A | {"parent_x"}, 200),  # no slot chosen: errors
-    ("counseling:parent_book", "post", "child_x_route", {"parent_x"}, 200),
+    ("counseling:parent_book_confirm", "post", "child_x_route", {"parent_x"}, 302),  # no time chosen: the picker
     ("counseling:record_new", "post", "booking_x_route", STAFF_A, 200),
     ("counseling:mailbox_message", "post", "mailbox_a", STAFF_A, 200),
     ("counseling:student_book", "post", None, EVERYONE, 302),
@@ -764,6 +769,8 @@ CASES = [
     ("counseling:booking_mark", "post", "booking_z", NOBODY, 302),
     ("counseling:booking_cancel", "post", "booking_y", {"counselor_b", "parent_y"}, 302),
     ("counseling:booking_cancel", "post", "booking_z", NOBODY, 302),
+    ("counseling:booking_cancel", "get", "booking_y", {"counselor_b", "parent_y"}, 200),
+    ("counseling:booking_cancel", "get", "booking_z", NOBODY, 200),
     ("counseling:booking_move", "get", "booking_y", {"counselor_b", "parent_y"}, 200),
     ("counseling:booking_move", "post", "booking_z", NOBODY, 200),
     ("counseling:booking_ics", "get", "booking_y", {"counselor_b", "parent_y"}, 200, {"anonymous": 404}),
@@ -781,7 +788,12 @@ CASES = [
     ("counseling:feed", "get", "feed_forged", NOBODY, 200, {"anonymous": 404}),
     ("counseling:parent_book", "get", "child_w_route", NOBODY, 200),
     ("counseling:parent_book", "get", "child_y_route", {"parent_y"}, 200),
-    ("counseling:parent_book", "post", "child_z_route", NOBODY, 200),
+    ("counseling:parent_book", "get", "child_z_route", NOBODY, 200),
+    ("counseling:parent_book_confirm", "get", "child_w_route", NOBODY, 302),
+    ("counseling:parent_book_confirm", "get", "child_y_route", {"parent_y"}, 302),
+    ("counseling:parent_book_confirm", "post", "child_z_route", NOBODY, 302),
+    ("counseling:parent_booking", "get", "booking_y", {"parent_y"}, 200),
+    ("counseling:parent_booking", "get", "booking_z", NOBODY, 200),
     ("counseling:mailbox_message", "get", "mailbox_b", {"counselor_b"}, 200),
     ("counseling:mailbox_message", "post", "mailbox_c", NOBODY, 200),
     ("counseling:mailbox_write", "get", "school_z_code", EVERYONE, 200),  # every school has a mailbox
@@ -804,6 +816,8 @@ CASES = [
     ("dashboards:school", "get", "school_b", {"counselor_b", "official_a"}, 200),
     ("dashboards:school", "get", "school_c", {"official_b"}, 200),
     ("inbox_message", "get", "inbox_of_counselor_b", {"counselor_b"}, 200),
+    ("inbox_open", "post", "inbox_of_counselor_b", {"counselor_b"}, 302),
+    ("inbox_open", "post", "inbox_of_official_b", {"official_b"}, 302),
     ("inbox_message", "get", "inbox_of_official_b", {"official_b"}, 200),
     ("classroom-detail", "get", "class_y", {"counselor_b"}, 200),
     ("classroom-detail", "get", "class_z", NOBODY, 200),
@@ -1077,6 +1091,7 @@ WRITES: list[tuple[str, str, Callable[[World], dict[str, Any]], str | None]] = [
     ("crisis:queue_end", "queue_a", lambda w: {}, "official_a"),
     ("counseling:booking_cancel", "booking_x", lambda w: {}, "parent_x"),
     ("counseling:booking_cancel", "booking_y", lambda w: {}, "parent_y"),
+    ("counseling:parent_book_confirm", "child_x_route", lambda w: {"slot": w.slot_a.pk}, "parent_x"),
     ("counseling:record_share", "record_x", lambda w: {"user": w.users["leader_a"].pk}, "counselor_a"),
     ("student_transfer", "student_x",
      lambda w: {"to_classroom": w.student_y.classroom_id, "student_number": "B-0001"}, "counselor_a"),

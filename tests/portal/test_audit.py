@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from portal import audit, selectors, services
+from portal import audit, labels, selectors, services
 from portal.models import AuditEvent, Guardian, Student, StudentGuardian
 from tests.portal.rosters import GOOD_ROWS, csv_bytes
 
@@ -59,7 +59,7 @@ def test_an_api_list_writes_one_event_naming_every_guardian_contact_returned(wor
 def test_the_access_log_shows_the_lists_a_student_appeared_in(world, login):
     login(world.users["counselor_a"]).get(reverse("guardian-list"))
     html = login(world.users["leader_a"]).get(reverse("student_access_log", args=[world.student_x.pk])).content.decode()
-    assert "counselor_a" in html
+    assert labels.person(world.users["counselor_a"]) in html and "counselor_a" not in html  # by name, never username
     # Another school's student was in no list: their log stays empty of it.
     assert not selectors.access_log(world.student_y).exists()
 
@@ -118,8 +118,9 @@ def test_the_leader_sees_who_opened_a_students_records(world, login):
     login(world.users["teacher_a"]).get(reverse("student_detail", args=[world.student_x.pk]))
     login(world.users["parent_x"]).get(reverse("student-detail", args=[world.student_x.pk]))
     html = login(world.users["leader_a"]).get(reverse("student_access_log", args=[world.student_x.pk])).content.decode()
-    assert "teacher_a" in html and "parent_x" in html
-    assert html.index("parent_x") < html.index("teacher_a")  # newest first
+    teacher, parent = labels.person(world.users["teacher_a"]), labels.person(world.users["parent_x"])
+    assert teacher in html and parent in html and teacher != parent
+    assert html.index(parent) < html.index(teacher)  # newest first
 
 
 def test_verify_accepts_an_intact_chain(world, login, capsys):

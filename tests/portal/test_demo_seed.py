@@ -48,7 +48,7 @@ def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settin
 
     # Each login works and lands on the home page of its role; staff pass the second factor with the
     # demo device's code, which the verify page shows outside production.
-    for username, heading in [("official", "全市概况"), ("counselor-a", "本校"), ("teacher", "我的班级"),
+    for username, heading in [("official", "全市概况"), ("counselor-a", "今日待办"), ("teacher", "我的班级"),
                               ("parent", "我的孩子")]:  # fmt: skip
         assert f"<h1>{heading}</h1>" in _sign_in(client, username).content.decode(), username
     # The demo ledger: two students on the high-risk list, one referral waiting, after two runs.

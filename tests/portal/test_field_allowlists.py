@@ -34,7 +34,7 @@ INCIDENT = {"id", "case", "kind", "school", "student_name", "reported_at", "what
             "outside_help"}  # fmt: skip
 ME = {"id", "username", "name", "language", "home", "roles"}
 ROLE = {"role", "school", "district"}
-DASHBOARD = {"year", "invited", "completed", "tiers", "focus_groups", "schools"}
+DASHBOARD = {"year", "as_of", "invited", "completed", "tiers", "focus_groups", "schools"}
 DASHBOARD_SCHOOL = {"id", "name", "kind", "invited", "completed", "coverage", "tiers", "positive_percent",
                     "open_severe", "open_major", "overdue_follow_ups", "guardians_acknowledged", "ack_hours_median",
                     "awaiting_general", "awaiting_severe", "awaiting_major", "awaiting_past_deadline",

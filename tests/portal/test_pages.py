@@ -14,8 +14,8 @@ from tests.conftest import USER_READS
     ("persona", "heading"),
     [
         ("official_a", "全市概况"),
-        ("leader_a", "本校"),
-        ("counselor_b", "本校"),
+        ("leader_a", "今日待办"),  # the school's staff land on their worklist
+        ("counselor_b", "今日待办"),
         ("teacher_a", "我的班级"),
         ("parent_x", "我的孩子"),
     ],

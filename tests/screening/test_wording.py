@@ -96,16 +96,16 @@ def test_a_response_keeps_the_version_it_was_answered_with(world, login, django_
     assert services.latest_instruments()["phq9"].version == "2.0.0"
     assert services.battery_for(participation)[0].version == "1.0.0"
     html = login(world.users["counselor_a"]).get(reverse("screening:student_file", args=[world.student_x.pk]))
-    assert "患者健康问卷（PHQ-9） 1.0.0" in html.content.decode()
+    assert "患者健康问卷（PHQ-9） (1.0.0)" in html.content.decode()
 
 
 def test_the_campaign_and_policy_pages_say_which_wording_is_not_validated(world, login):
     call_command("instruments", "load", stdout=io.StringIO())
     official = login(world.users["official_a"])
     page = official.get(reverse("screening:campaign", args=[world.campaign_a.pk])).content.decode()
-    assert "患者健康问卷（PHQ-9） 2.0.0" in page and "自杀风险筛查问题（ASQ） 1.1.0" in page
-    assert '自杀风险筛查问题（ASQ） 1.1.0 <span class="warn">（中文措辞未经验证）' in page
-    assert "患者健康问卷（PHQ-9） 2.0.0 <span" not in page  # the published text carries no such note
+    assert "患者健康问卷（PHQ-9） (2.0.0)" in page and "自杀风险筛查问题（ASQ） (1.1.0)" in page
+    assert '自杀风险筛查问题（ASQ） (1.1.0) <span class="warn">（中文措辞未经验证）' in page
+    assert "患者健康问卷（PHQ-9） (2.0.0) <span" not in page  # the published text carries no such note
     policy = official.get(reverse("screening:policy")).content.decode()
     assert "中文版已发表" in policy and "PHQ-9 Simplified Chinese for Mainland China" in policy
     assert policy.count("未经中文验证") == 3  # ASQ, PSC-17, PSC-17-Y

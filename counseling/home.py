@@ -1,0 +1,31 @@
+"""Counseling's part of a counselor's home page (portal.home): today's appointments, in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from counseling.models import ACTIVE, Booking, Slot
+from portal.access import AnyUser
+from portal.home import Section
+
+
+def today(user: AnyUser) -> Section | None:
+    if not user.is_authenticated:
+        return None
+    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    held = Prefetch("bookings", Booking.objects.filter(status__in=ACTIVE).select_related("student"), to_attr="held")
+    slots = list(
+        Slot.objects.filter(counselor=user, cancelled=False, starts_at__gte=start)
+        .filter(starts_at__lt=start + dt.timedelta(days=1))
+        .select_related("room")
+        .prefetch_related(held)
+        .order_by("starts_at")
+    )
+    if not slots:
+        return None
+    booked = [slot for slot in slots if slot.held]  # type: ignore[attr-defined]
+    context = {"slots": booked, "open_count": len(slots) - len(booked)}
+    return Section("counseling/_home_today.html", order=20, context=context)

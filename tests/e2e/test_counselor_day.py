@@ -1,0 +1,50 @@
+"""Through a real browser, a counselor's day: the home page is the worklist, the alert is one click from its case,
+and the follow-up form comes up with today's date filled in; a teacher finds a student by typing part of a name."""
+
+from pathlib import Path
+
+from django.utils import timezone
+
+from crisis import services
+from crisis.models import FollowUp, Referral
+from tests.e2e.test_on_call import _sign_in_with_second_factor
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_from_the_alert_to_the_case_to_a_follow_up(world, desktop, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # a new critical answer on Xiao X's open case
+        services.case_raise(student=world.student_x, suggested_tier=3, source="screening", cause="response:9")
+    case = world.case_x
+
+    _sign_in_with_second_factor(desktop, world.users["counselor_a"])
+    desktop.goto("/")
+    nav = desktop.locator("header nav")
+    assert nav.locator(".badge").count() == 1  # the unread count beside 站内信
+    SHOTS.mkdir(exist_ok=True)
+    desktop.screenshot(path=str(SHOTS / "counselor-1-home.png"), full_page=True)
+
+    desktop.click("header nav >> text=站内信")
+    desktop.locator("main form button", has_text="打开个案").first.click()
+    desktop.wait_for_url(f"**/crisis/cases/{case.pk}/")
+    today = timezone.localdate().isoformat()
+    assert desktop.input_value("#id_date") == today  # the browser shows the pre-filled date (ISO), not an empty box
+    desktop.fill("#id_summary", "电话联系家长，约定明天面谈。")
+    desktop.click(f"form[action='/crisis/cases/{case.pk}/follow-up/'] button[type=submit]")
+    desktop.wait_for_load_state()
+    follow_up = FollowUp.objects.filter(case=case).latest("id")
+    assert (follow_up.date.isoformat(), follow_up.summary) == (today, "电话联系家长，约定明天面谈。")
+    desktop.screenshot(path=str(SHOTS / "counselor-2-case.png"), full_page=True)
+
+
+def test_a_teacher_finds_a_student_by_typing_part_of_the_name(world, desktop):
+    _sign_in_with_second_factor(desktop, world.users["teacher_a"])
+    desktop.goto("/crisis/refer/")
+    desktop.fill("main input[type=search]", "iao X")
+    shown = desktop.eval_on_selector_all("#id_student option", "os => os.filter(o => !o.hidden && o.value).length")
+    assert shown == 1 and desktop.input_value("#id_student") == str(world.student_x.pk)  # chosen as typed
+    desktop.fill("#id_concern", "上课时一直哭。")
+    desktop.click("main button[type=submit]")
+    desktop.wait_for_load_state()
+    referral = Referral.objects.latest("id")
+    assert referral.case.student == world.student_x and referral.concern == "上课时一直哭。"

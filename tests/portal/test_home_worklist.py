@@ -1,0 +1,62 @@
+"""A counselor's home page is their worklist (UX rule 1): the cases waiting for a first assessment (the soonest
+deadline first), the follow-ups due, and today's appointments, each one click from where it is acted on."""
+
+import datetime as dt
+import re
+
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from counseling.models import Slot
+from counseling.services import booking_create
+from crisis import services
+from crisis.models import Case
+from tests import factories
+
+
+def _section(html, heading_id):
+    found = re.search(rf'<section aria-labelledby="{heading_id}">(.*?)</section>', html, re.S)
+    return found.group(1) if found else ""
+
+
+def test_the_counselor_sees_what_waits_for_them_oldest_deadline_first(world, login, django_capture_on_commit_callbacks):
+    other = factories.StudentFactory(classroom=world.class_a2, name="Xiao V")
+    with django_capture_on_commit_callbacks(execute=True):
+        later = services.case_raise(student=world.student_w, suggested_tier=2, source="screening", cause="r:1")
+        sooner = services.case_raise(student=other, suggested_tier=3, source="screening", cause="r:2")
+    Case.objects.filter(pk=later.pk).update(assess_by=timezone.now() + dt.timedelta(hours=5))
+    Case.objects.filter(pk=sooner.pk).update(assess_by=timezone.now() - dt.timedelta(minutes=5))
+    html = login(world.users["counselor_a"]).get(reverse("home")).content.decode()
+    waiting = _section(html, "worklist-waiting")
+    assert waiting.index("Xiao V") < waiting.index("Xiao W")  # past its deadline: first
+    assert f'href="{reverse("crisis:case", args=[later.pk])}"' in waiting
+    assert "严重（二级）" in waiting and "重大（三级）" in waiting and "已超过时限" in waiting
+    school_b = _section(login(world.users["counselor_b"]).get(reverse("home")).content.decode(), "worklist-waiting")
+    assert "Xiao Y" in school_b and "Xiao V" not in school_b and "Xiao W" not in school_b  # each their own school
+
+
+def test_an_overdue_follow_up_is_on_the_list_and_a_future_one_is_not(world, login):
+    client = login(world.users["counselor_a"])
+    assert "Xiao X" not in _section(client.get(reverse("home")).content.decode(), "worklist-due")
+    Case.objects.filter(pk=world.case_x.pk).update(confirmed_at=timezone.now() - dt.timedelta(days=30))
+    due = _section(client.get(reverse("home")).content.decode(), "worklist-due")
+    assert "Xiao X" in due and f'href="{reverse("crisis:case", args=[world.case_x.pk])}"' in due and "逾期" in due
+
+
+@time_machine.travel(dt.datetime(2026, 12, 8, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+def test_today_s_appointments_show_the_student_and_link_the_slot(world, login):
+    today_10 = dt.datetime.combine(timezone.localdate(), dt.time(10), tzinfo=timezone.get_current_timezone())
+    slot = Slot.objects.create(school=world.school_a, room=world.slot_a.room, counselor=world.users["counselor_a"],
+                               starts_at=today_10, ends_at=today_10 + dt.timedelta(minutes=45))  # fmt: skip
+    booking_create(slot=slot, student=world.student_x, channel="staff", made_by=world.users["counselor_a"])
+    today = _section(login(world.users["counselor_a"]).get(reverse("home")).content.decode(), "worklist-today")
+    assert "10:00" in today and "Xiao X" in today and reverse("counseling:slot", args=[slot.pk]) in today
+    other = login(world.users["counselor_b"]).get(reverse("home")).content.decode()
+    assert "Xiao X" not in _section(other, "worklist-today")  # another counselor's day is their own
+
+
+def test_a_teacher_or_parent_home_has_no_crisis_worklist(world, login):
+    for persona in ("teacher_a", "parent_x"):
+        html = login(world.users[persona]).get(reverse("home")).content.decode()
+        assert 'aria-labelledby="worklist-waiting"' not in html

@@ -13,14 +13,18 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_from_the_alert_to_the_case_to_a_follow_up(world, desktop, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):  # a new critical answer on Xiao X's open case
-        services.case_raise(student=world.student_x, suggested_tier=3, source="screening", cause="response:9")
-    case = world.case_x
+    with django_capture_on_commit_callbacks(execute=True):  # a critical screening answer from Xiao W
+        case = services.case_raise(student=world.student_w, suggested_tier=3, source="screening", cause="response:9")
+    counselor = world.users["counselor_a"]
+    counselor.first_name, counselor.last_name = "芳", "王"
+    counselor.save(update_fields=["first_name", "last_name"])
 
-    _sign_in_with_second_factor(desktop, world.users["counselor_a"])
+    _sign_in_with_second_factor(desktop, counselor)
     desktop.goto("/")
     nav = desktop.locator("header nav")
     assert nav.locator(".badge").count() == 1  # the unread count beside 站内信
+    waiting = desktop.locator("section[aria-labelledby=worklist-waiting]").inner_text()
+    assert "Xiao W" in waiting and "重大（三级）" in waiting  # the new case, on the worklist
     SHOTS.mkdir(exist_ok=True)
     desktop.screenshot(path=str(SHOTS / "counselor-1-home.png"), full_page=True)
 

@@ -32,3 +32,4 @@ class CrisisConfig(AppConfig):
         from portal import home as portal_home
 
         portal_home.SECTIONS.append(home.worklist)
+        portal_home.SECTIONS.append(home.my_referrals)

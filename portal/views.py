@@ -46,6 +46,7 @@ def home(request: AuthedRequest) -> HttpResponse:
             "school"
         )[:5]
     if kind == "teacher":
+        context["worklist"] = render_worklist(request, request.user)
         context["classes"] = selectors.classes_overview(request.user)
     if access.roles_of(request.user).is_parent:  # an official or a teacher can be a parent too
         context["children"] = selectors.children_of(request.user)

@@ -15,3 +15,8 @@ class ScreeningConfig(AppConfig):
         from portal.security import CODE_SESSION_KEYS
 
         CODE_SESSION_KEYS.add("screening_participation")
+
+        from portal import home as portal_home
+        from screening import home
+
+        portal_home.SECTIONS.append(home.class_progress)

@@ -60,3 +60,23 @@ def test_a_teacher_or_parent_home_has_no_crisis_worklist(world, login):
     for persona in ("teacher_a", "parent_x"):
         html = login(world.users[persona]).get(reverse("home")).content.decode()
         assert 'aria-labelledby="worklist-waiting"' not in html
+
+
+def test_a_teacher_sees_their_referrals_and_their_classes_screening_progress(world, login):
+    from screening.models import Participation
+
+    client = login(world.users["teacher_a"])
+    client.post(reverse("crisis:refer"), {"student": world.student_x.pk, "concern": "上课时一直哭。"})
+    world.campaign_a.status = "open"
+    world.campaign_a.save(update_fields=["status"])
+    Participation.objects.filter(campaign=world.campaign_a, student=world.student_x).update(
+        consent="granted", completed_at=timezone.now()
+    )
+    html = client.get(reverse("home")).content.decode()
+    referrals = _section(html, "worklist-referrals")
+    assert "Xiao X" in referrals and "学校心理教师已收到" in referrals
+    progress = _section(html, "worklist-screening")
+    assert world.campaign_a.name in progress and re.search(r"\b1 / \d+", progress)
+    # Another teacher's home shows neither.
+    other = login(world.users["counselor_b"]).get(reverse("home")).content.decode()
+    assert "worklist-referrals" not in other and "worklist-screening" not in other

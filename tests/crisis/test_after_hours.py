@@ -67,6 +67,16 @@ def test_a_critical_answer_at_night_pages_the_person_on_call_who_takes_it_on(
         assert timers.first_contact_due() == {"leaders": 0, "district": 0}  # the timer stopped
 
 
+def test_with_no_leader_s_number_on_record_the_page_says_whom_to_call_instead(
+    world, on_call, django_capture_on_commit_callbacks
+):
+    User.objects.filter(pk=world.users["leader_a"].pk).update(phone="")
+    _raise_at(TUESDAY_21, world, django_capture_on_commit_callbacks)
+    [message] = InboxMessage.objects.filter(user=on_call)
+    assert "学校领导均未登记手机号码" in message.body and "学校领导：。" not in message.body
+    assert "学校办公室" in message.body  # someone to call, never an empty list
+
+
 def test_in_school_hours_the_roster_is_not_paged(world, on_call, django_capture_on_commit_callbacks):
     _raise_at(TUESDAY_10, world, django_capture_on_commit_callbacks)
     assert not Delivery.objects.filter(notification__kind__startswith="after_hours").exists()

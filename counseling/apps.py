@@ -20,3 +20,4 @@ class CounselingConfig(AppConfig):
         from portal import home as portal_home
 
         portal_home.SECTIONS.append(home.today)
+        portal_home.SECTIONS.append(home.parent_upcoming)

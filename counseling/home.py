@@ -1,4 +1,5 @@
-"""Counseling's part of a counselor's home page (portal.home): today's appointments, in order."""
+"""Counseling's part of the home pages (portal.home): a counselor's appointments today, in order; a parent's
+children's bookings coming up (offers.parent_bookings: the children's own code bookings never among them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import datetime as dt
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from counseling import offers
 from counseling.models import ACTIVE, Booking, Slot
+from portal import access
 from portal.access import AnyUser
 from portal.home import Section
 
@@ -29,3 +32,10 @@ def today(user: AnyUser) -> Section | None:
     booked = [slot for slot in slots if slot.held]  # type: ignore[attr-defined]
     context = {"slots": booked, "open_count": len(slots) - len(booked)}
     return Section("counseling/_home_today.html", order=20, context=context)
+
+
+def parent_upcoming(user: AnyUser) -> Section | None:
+    if not access.roles_of(user).is_parent:
+        return None
+    upcoming, _earlier = offers.parent_bookings(user)
+    return Section("counseling/_home_parent.html", order=10, context={"upcoming": upcoming[:5]})

@@ -50,6 +50,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         context["classes"] = selectors.classes_overview(request.user)
     if access.roles_of(request.user).is_parent:  # an official or a teacher can be a parent too
         context["children"] = selectors.children_of(request.user)
+        if kind == "parent":
+            context["worklist"] = render_worklist(request, request.user)
     return render(request, f"portal/home_{kind}.html", context)
 
 

@@ -80,3 +80,17 @@ def test_a_teacher_sees_their_referrals_and_their_classes_screening_progress(wor
     # Another teacher's home shows neither.
     other = login(world.users["counselor_b"]).get(reverse("home")).content.decode()
     assert "worklist-referrals" not in other and "worklist-screening" not in other
+
+
+def test_a_parent_s_home_shows_the_bookings_coming_up_but_never_the_child_s_own(world, login):
+    by_school = booking_create(slot=world.slot_a, student=world.student_x, channel="in_person",
+                               made_by=world.users["counselor_a"])  # fmt: skip
+    later = world.slot_a.starts_at + dt.timedelta(hours=3)
+    own_slot = Slot.objects.create(school=world.school_a, room=world.slot_a.room, counselor=world.users["counselor_a"],
+                                   starts_at=later, ends_at=later + dt.timedelta(minutes=45))  # fmt: skip
+    own = booking_create(slot=own_slot, student=world.student_x, channel="student")
+    coming = _section(login(world.users["parent_x"]).get(reverse("home")).content.decode(), "worklist-bookings")
+    assert reverse("counseling:parent_booking", args=[by_school.pk]) in coming and "Xiao X" in coming
+    assert reverse("counseling:parent_booking", args=[own.pk]) not in coming  # between the student and the counselor
+    other_family = _section(login(world.users["parent_y"]).get(reverse("home")).content.decode(), "worklist-bookings")
+    assert "Xiao X" not in other_family

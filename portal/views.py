@@ -37,6 +37,9 @@ def home(request: AuthedRequest) -> HttpResponse:
     kind = access.home_kind(request.user)
     if kind == "responder":  # a crisis responder's work is the cases they are assigned to
         return redirect("crisis:assignments")
+    roles = access.roles_of(request.user)
+    if kind == "official" and not roles.is_parent and access.staffing_schools(request.user).exists():
+        return redirect("dashboards:dashboard")  # an official's work is the district's figures
     context: dict[str, object] = {"kind": kind}
     if kind in ("official", "staff"):
         context["schools"] = selectors.schools_overview(request.user)
@@ -48,7 +51,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     if kind == "teacher":
         context["worklist"] = render_worklist(request, request.user)
         context["classes"] = selectors.classes_overview(request.user)
-    if access.roles_of(request.user).is_parent:  # an official or a teacher can be a parent too
+    if roles.is_parent:  # an official or a teacher can be a parent too (and lands here, with their children)
         context["children"] = selectors.children_of(request.user)
         if kind == "parent":
             context["worklist"] = render_worklist(request, request.user)

@@ -37,6 +37,7 @@ IMPORTERS = STAFF_A | {"counselor_b"}
 SEES_X = STAFF_A | {"teacher_a", "parent_x"}
 SEES_Y = frozenset({"counselor_b", "parent_y"})
 NOBODY: frozenset[str] = frozenset()
+OFFICIALS = frozenset({"official_a", "official_b"})
 STAFF = SIGNED_IN - {"parent_x", "parent_y"}
 PARENTS_TO_SETUP = {"parent_x": 302, "parent_y": 302}  # no authenticator yet: sent to set one up
 GONE = {persona: 410 for persona in PERSONAS}  # a forged or expired link: the same answer for anyone
@@ -513,7 +514,7 @@ CAPABILITY_LINKS = {
 # route name, method, object the URL points at (a World attribute or an EXTRA), personas allowed, status when
 # allowed, and optionally {persona: status} for personas who are neither allowed nor refused (e.g. redirected)
 CASES = [
-    ("home", "get", None, SIGNED_IN, 200),
+    ("home", "get", None, SIGNED_IN - OFFICIALS, 200, dict.fromkeys(OFFICIALS, 302)),  # officials: the dashboard
     ("student_list", "get", None, IMPORTERS | {"teacher_a", "parent_x", "parent_y"}, 200),
     ("student_detail", "get", "student_x", SEES_X, 200),
     ("student_detail", "get", "student_w", STAFF_A, 200),

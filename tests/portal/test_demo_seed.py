@@ -48,9 +48,9 @@ def test_seed_runs_twice_without_errors_or_duplicates(db, client, capsys, settin
 
     # Each login works and lands on the home page of its role; staff pass the second factor with the
     # demo device's code, which the verify page shows outside production.
-    for username, heading in [("official", "全市概况"), ("counselor-a", "今日待办"), ("teacher", "我的班级"),
-                              ("parent", "我的孩子")]:  # fmt: skip
-        assert f"<h1>{heading}</h1>" in _sign_in(client, username).content.decode(), username
+    for username, heading in [("official", "数据看板 · "), ("counselor-a", "今日待办</h1>"),
+                              ("teacher", "我的班级</h1>"), ("parent", "我的孩子</h1>")]:  # fmt: skip
+        assert f"<h1>{heading}" in _sign_in(client, username).content.decode(), username
     # The demo ledger: two students on the high-risk list, one referral waiting, after two runs.
     from crisis import selectors
     from crisis.models import Case, FollowUp

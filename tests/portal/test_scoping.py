@@ -83,7 +83,7 @@ def test_class_teacher_sees_own_class_only(world, login):
 
 
 def test_official_home_shows_counts_not_children(world, login):
-    html = login(world.users["official_a"]).get(reverse("home")).content.decode()
+    html = login(world.users["official_a"]).get(reverse("home"), follow=True).content.decode()  # the dashboard
     assert "School A" in html and "School B" in html and "School C" not in html
     assert "Xiao X" not in html
 

@@ -115,6 +115,7 @@ def test_student_list_query_count_is_pinned(world, login, django_assert_num_quer
 
 def test_student_api_list_query_count_is_pinned(world, login, django_assert_num_queries):
     client = login(world.users["counselor_a"])
+    assert client.get(reverse("student-list")).status_code == 200  # a kept connection: its statements prepared
     for _ in range(10):
         factories.StudentFactory(classroom=world.class_a2)
     # As the page, plus the audit events for the rows returned: the rows' schools, the chain's last hash (on

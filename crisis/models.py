@@ -387,8 +387,9 @@ class Responder(models.Model):
         verbose_name_plural = _("crisis responders")
 
     def __str__(self) -> str:
-        user = self.membership.user
-        return user.get_full_name() or user.get_username()
+        from portal.labels import person  # by full name, as everywhere (portal.labels loads crisis's words lazily)
+
+        return person(self.membership.user)
 
 
 class DutyShift(models.Model):

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import labels
 from portal.models import School, SchoolYear
 from portal.widgets import DateInput
 from screening.models import ScreeningPolicy
@@ -40,7 +41,7 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["school_year"].queryset = SchoolYear.objects.filter(district=district).order_by("-start")
         self.fields["schools"].queryset = School.objects.filter(district=district).order_by("name")
-        choices = [(code, i.parsed.name.get("zh_hans", code)) for code, i in instruments.items()]
+        choices = [(code, labels.instrument(i.parsed)) for code, i in instruments.items()]  # in the page's language
         self.fields["battery_primary"].choices = choices
         self.fields["battery_secondary"].choices = choices
 

@@ -109,3 +109,15 @@ def test_the_campaign_and_policy_pages_say_which_wording_is_not_validated(world,
     policy = official.get(reverse("screening:policy")).content.decode()
     assert "中文版已发表" in policy and "PHQ-9 Simplified Chinese for Mainland China" in policy
     assert policy.count("未经中文验证") == 3  # ASQ, PSC-17, PSC-17-Y
+
+
+def test_the_campaign_form_names_the_instruments_in_the_page_s_language(world, login):
+    from portal.models import User
+
+    official = world.users["official_a"]
+    client = login(official)
+    zh = client.get(reverse("screening:campaign_new")).content.decode()
+    assert "患者健康问卷（PHQ-9）" in zh
+    User.objects.filter(pk=official.pk).update(language="en")
+    en = client.get(reverse("screening:campaign_new")).content.decode()
+    assert "Patient Health Questionnaire (PHQ-9)" in en and "患者健康问卷" not in en

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test lint migrations-check messages install install-dev clean bench soak mutation
+.PHONY: demo test lint migrations-check messages install install-dev clean bench soak mutation screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ demo: install
 
 test: install-dev node_modules/.installed
 	$(WITH_DB) $(VENV)/bin/pytest
+
+# The README's pictures (docs/screenshots/), taken by the journey tests; a plain test run keeps its own copies.
+# Chinese text needs a CJK font (Debian: fonts-wqy-microhei), or it prints as boxes.
+JOURNEYS = tests/e2e/test_counselor_day.py tests/e2e/test_parent_booking.py tests/e2e/test_student_form.py \
+	tests/e2e/test_official_dashboard.py
+screenshots: install-dev
+	@fc-list :lang=zh | grep -q . || { echo "no Chinese font: apt-get install fonts-wqy-microhei"; exit 1; }
+	$(WITH_DB) env SCREENSHOTS=1 $(VENV)/bin/pytest -p no:randomly $(JOURNEYS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from counseling import selectors, services
 from counseling.models import ACTIVE, Booking, Slot, SlotKind
+from portal import access
 from portal.access import AnyUser
 from portal.models import Student
 
@@ -33,6 +34,16 @@ def parent_offers(user: AnyUser, child: Student) -> QuerySet[Slot]:
     return services.free_slots(child.school_id, exclude_student=child, hide=held).filter(
         Q(kind=SlotKind.GROUP) | Q(booked__lt=F("capacity"))
     )
+
+
+def move_offers(user: AnyUser, booking: Booking) -> QuerySet[Slot]:
+    """The times a booking may move to, never one that cannot be taken: for a parent, what they would be offered
+    for the child (parent_offers); for the school's staff, every free time the student does not hold."""
+    school_id = booking.slot.school_id
+    if school_id not in access.roles_of(user).staff_school_ids:
+        return parent_offers(user, booking.student).exclude(pk=booking.slot_id)
+    free = services.free_slots(school_id, exclude_student=booking.student)
+    return free.filter(Q(kind=SlotKind.GROUP) | Q(booked__lt=F("capacity"))).exclude(pk=booking.slot_id)
 
 
 def days(offers: QuerySet[Slot]) -> list[Day]:

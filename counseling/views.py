@@ -296,12 +296,16 @@ def booking_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def booking_move(request: AuthedRequest, pk: int) -> HttpResponse:
+    """As booking: a day (?day=), then a time (?slot=), then a confirm step showing the old and the new time;
+    the POST moves."""
     changeable = selectors.bookings_for(request.user, to_change=True).filter(status__in=["booked", "waiting"])
     booking = access.get_or_404(changeable, pk=pk)
-    free = services.free_slots(booking.slot.school_id, exclude_student=booking.student).exclude(pk=booking.slot_id)
-    form = BookForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        target = access.get_or_404(free, pk=form.cleaned_data["slot"])
+    offered = offers.move_offers(request.user, booking)
+    form = BookForm(request.POST or request.GET or None)
+    if form.is_valid():
+        target = access.get_or_404(offered, pk=form.cleaned_data["slot"])
+        if request.method == "GET":
+            return render(request, "counseling/move_confirm.html", {"booking": booking, "slot": target})
         try:
             services.booking_move(booking=booking, to_slot=target, by=request.user)
         except services.Refused as refused:
@@ -311,7 +315,16 @@ def booking_move(request: AuthedRequest, pk: int) -> HttpResponse:
             if booking.slot.school_id in access.roles_of(request.user).staff_school_ids:
                 return redirect("counseling:schedule")
             return redirect("counseling:parent_home")
-    return render(request, "counseling/move.html", {"booking": booking, "slots": free[:60]})
+    try:
+        day = dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        day = None
+    days = offers.days(offered)
+    if day not in {d.date for d in days}:
+        day = None
+    return render(request, "counseling/move.html", {
+        "booking": booking, "days": days, "day": day, "times": offers.times_on(offered, day) if day else [],
+    })  # fmt: skip
 
 
 @require_safe

@@ -33,3 +33,4 @@ class CrisisConfig(AppConfig):
 
         portal_home.SECTIONS.append(home.worklist)
         portal_home.SECTIONS.append(home.my_referrals)
+        portal_home.SECTIONS.append(home.parent_notices)

@@ -1,15 +1,18 @@
 """The crisis register's part of the home pages (portal.home): for a counselor or leader, the cases waiting for a
 first assessment, the soonest deadline first, and the follow-ups due today or overdue, most overdue first; for a
-class teacher, the referrals they made lately, that each arrived (never the case)."""
+class teacher, the referrals they made lately, that each arrived (never the case); for a parent, the school's
+requests to get in touch that they have not confirmed yet."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
-from crisis import selectors
-from crisis.models import Referral
+from crisis import alerts, selectors, services
+from crisis.models import GuardianNotice, Referral, Status
 from portal import access
 from portal.access import AnyUser
 from portal.home import Section
@@ -41,3 +44,26 @@ def my_referrals(user: AnyUser) -> Section | None:
         .order_by("-created_at")[:SHOWN]
     )
     return Section("crisis/_home_referrals.html", order=20, context={"referrals": referrals})
+
+
+def parent_notices(user: AnyUser) -> Section | None:
+    """A parent's "please contact the school" notices not yet confirmed, each with its confirm button. The
+    safeguarding rule is asked again here, as the page is drawn: a notice whose family may no longer be contacted
+    is not shown (crisis.alerts decides)."""
+    if not access.roles_of(user).is_parent:
+        return None
+    notices = [
+        notice
+        for notice in GuardianNotice.objects.filter(
+            guardian__user_id=user.pk, acknowledged_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .filter(case__student__guardians=F("guardian_id"))  # still the child's guardian
+        .exclude(case__status=Status.CLOSED)
+        .select_related("case__student__school", "case__owner")
+        .order_by("sent_at")
+        if not (notice.case.guardian_contact_blocked or alerts.family_contact_refusal(notice.case.student_id))
+    ]
+    if not notices:
+        return None
+    rows = [(notice, reverse("crisis:acknowledge", args=[services.ack_token(notice)])) for notice in notices]
+    return Section("crisis/_home_notices.html", order=5, context={"rows": rows})

@@ -20,3 +20,4 @@ class ScreeningConfig(AppConfig):
         from screening import home
 
         portal_home.SECTIONS.append(home.class_progress)
+        portal_home.SECTIONS.append(home.parent_requests)

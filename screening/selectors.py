@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from portal import access
 from portal.access import AnyUser
@@ -119,8 +120,35 @@ def student_file(student: Student) -> QuerySet[Response]:
     return (
         Response.objects.filter(participation__student=student, status=ResponseStatus.SCORED)
         .select_related("instrument", "participation__campaign__school_year")
+        .prefetch_related("answer_changes")
         .order_by("-participation__campaign__opens_on", "instrument__code")
     )
+
+
+@dataclass
+class ChangedAnswer:
+    """An answer the student went back to change, in words: the question, both answers as the student saw them,
+    and whether the earlier one was critical (it stays acted on)."""
+
+    item: int
+    previous: str
+    value: str
+    previous_critical: bool
+    changed_at: Any
+
+
+def changed_answers(response: Response, *, zh: bool) -> list[ChangedAnswer]:
+    """The response's changed answers (prefetched by student_file), oldest first."""
+    options = {o.value: o.zh_hans if zh else o.en for o in response.instrument.parsed.options}
+    skipped = str(_("I'd rather not answer"))
+    return [
+        ChangedAnswer(
+            item=change.item, previous=skipped if change.previous is None else options.get(change.previous, "?"),
+            value=skipped if change.value is None else options.get(change.value, "?"),
+            previous_critical=change.previous_critical, changed_at=change.changed_at,
+        )  # fmt: skip
+        for change in response.answer_changes.all()
+    ]
 
 
 @dataclass

@@ -381,8 +381,10 @@ def student_file(request: AuthedRequest, pk: int) -> HttpResponse:
     student = access.get_or_404(access.scope_clinical(Student.objects.all(), request.user, student_path=""), pk=pk)
     responses = list(selectors.student_file(student))
     # The trend: each result against the same instrument's previous one (the list is newest first).
+    zh = (get_language() or "").startswith("zh")
     for response in responses:
         response.change = None  # type: ignore[attr-defined]
+        response.changed_answers = selectors.changed_answers(response, zh=zh)  # type: ignore[attr-defined]
     previous: dict[str, int | None] = {}
     for response in reversed(responses):
         before = previous.get(response.instrument.code)

@@ -37,8 +37,15 @@ def test_a_parent_books_sees_moves_and_cancels(world, login, django_capture_on_c
     assert Notification.objects.filter(kind="booking_confirmed", guardian=world.guardian_x).count() == 1
     home = client.get(reverse("counseling:parent_home")).content.decode()
     assert timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M") in home
-    # Move to the later time, then cancel it.
-    client.post(reverse("counseling:booking_move", args=[booking.pk]), {"slot": later.pk})
+    # Move to the later time as when booking: a day, a time, a confirm step that moves nothing; then cancel it.
+    move = reverse("counseling:booking_move", args=[booking.pk])
+    assert f'name="day" value="{day}"' in client.get(move).content.decode()
+    times = client.get(move, {"day": day}).content.decode()
+    assert f'name="slot" value="{later.pk}"' in times and f'value="{slot.pk}"' not in times  # not the time it holds
+    confirm_move = client.get(move, {"slot": later.pk}).content.decode()
+    assert 'method="post"' in confirm_move and f'value="{later.pk}"' in confirm_move
+    assert Booking.objects.get(pk=booking.pk).slot == slot  # looking is not moving
+    client.post(move, {"slot": later.pk})
     booking.refresh_from_db()
     moved = Booking.objects.get(student=world.student_x, status="booked")
     assert (booking.status, moved.slot, booking.moved_to) == ("moved", later, moved)
@@ -200,3 +207,18 @@ def test_the_booking_page_ignores_a_forged_instead_of(world, login):
         assert page.status_code == 200 and page.context["alternatives"] == []  # ignored: no "instead" offers
         assert page.context["days"] == client.get(url).context["days"]  # the same page as without it
     assert list(Booking.objects.values_list("pk", "status")) == before
+
+
+def test_a_move_never_offers_a_full_time(world, login):
+    booking = services.booking_create(slot=world.slot_a, student=world.student_x, channel="parent",
+                                      made_by=world.users["parent_x"], contact=world.guardian_x)  # fmt: skip
+    full = Slot.objects.create(school=world.school_a, room=world.slot_a.room, counselor=world.users["counselor_a"],
+                               starts_at=world.slot_a.starts_at + dt.timedelta(hours=1),
+                               ends_at=world.slot_a.ends_at + dt.timedelta(hours=1))  # fmt: skip
+    services.booking_create(slot=full, student=world.student_w, channel="phone", made_by=world.users["counselor_a"])
+    day = timezone.localdate(world.slot_a.starts_at).isoformat()
+    move = reverse("counseling:booking_move", args=[booking.pk])
+    for persona in ("parent_x", "counselor_a"):
+        client = login(world.users[persona])
+        assert f'value="{full.pk}"' not in client.get(move, {"day": day}).content.decode()
+        assert client.get(move, {"slot": full.pk}).status_code == 404

@@ -92,3 +92,21 @@ def axe(axe_script):
         assert not blocking, f"axe-core on {page.url}:\n" + "\n".join(report)
 
     return check
+
+
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def shot(tmp_path):
+    """Screenshot a page as `name`.png: into docs/screenshots/ under `make screenshots` (SCREENSHOTS=1, with the
+    Chinese fonts installed), else into the test's own folder, so that a test run never rewrites the repo."""
+    folder = DOCS_SHOTS if os.environ.get("SCREENSHOTS") == "1" else tmp_path
+
+    def take(page, name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

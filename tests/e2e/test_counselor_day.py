@@ -1,18 +1,14 @@
 """Through a real browser, a counselor's day: the home page is the worklist, the alert is one click from its case,
 and the follow-up form comes up with today's date filled in; a teacher finds a student by typing part of a name."""
 
-from pathlib import Path
-
 from django.utils import timezone
 
 from crisis import services
 from crisis.models import FollowUp, Referral
 from tests.e2e.test_on_call import _sign_in_with_second_factor
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-
-def test_from_the_alert_to_the_case_to_a_follow_up(world, desktop, django_capture_on_commit_callbacks):
+def test_from_the_alert_to_the_case_to_a_follow_up(world, desktop, shot, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):  # a critical screening answer from Xiao W
         case = services.case_raise(student=world.student_w, suggested_tier=3, source="screening", cause="response:9")
     counselor = world.users["counselor_a"]
@@ -25,8 +21,7 @@ def test_from_the_alert_to_the_case_to_a_follow_up(world, desktop, django_captur
     assert nav.locator(".badge").count() == 1  # the unread count beside 站内信
     waiting = desktop.locator("section[aria-labelledby=worklist-waiting]").inner_text()
     assert "Xiao W" in waiting and "重大（三级）" in waiting  # the new case, on the worklist
-    SHOTS.mkdir(exist_ok=True)
-    desktop.screenshot(path=str(SHOTS / "counselor-1-home.png"), full_page=True)
+    shot(desktop, "counselor-1-home")
 
     desktop.click("header nav >> text=站内信")
     desktop.locator("main form button", has_text="打开个案").first.click()
@@ -38,7 +33,7 @@ def test_from_the_alert_to_the_case_to_a_follow_up(world, desktop, django_captur
     desktop.wait_for_load_state()
     follow_up = FollowUp.objects.filter(case=case).latest("id")
     assert (follow_up.date.isoformat(), follow_up.summary) == (today, "电话联系家长，约定明天面谈。")
-    desktop.screenshot(path=str(SHOTS / "counselor-2-case.png"), full_page=True)
+    shot(desktop, "counselor-2-case")
 
 
 def test_a_teacher_finds_a_student_by_typing_part_of_the_name(world, desktop):

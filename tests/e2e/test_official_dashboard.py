@@ -1,25 +1,20 @@
 """Through a real browser, an official's morning: the district dashboard says how fresh its figures are, and the
 export opens in a spreadsheet with numbers as numbers and small groups hidden."""
 
-from pathlib import Path
-
 import openpyxl
 
 from dashboards import services
 from tests.e2e.test_on_call import _sign_in_with_second_factor
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-
-def test_from_the_dashboard_to_an_export(world, desktop, tmp_path):
+def test_from_the_dashboard_to_an_export(world, desktop, shot, tmp_path):
     assert world.campaign_a.school_year  # the school year under way, which figures are kept for
     services.refresh(world.district_a)
     _sign_in_with_second_factor(desktop, world.users["official_a"])
     desktop.click("header nav >> text=数据看板")
     main = desktop.locator("main").inner_text()
     assert "数据截至" in main  # "as of HH:MM": figures stamped with their time
-    SHOTS.mkdir(exist_ok=True)
-    desktop.screenshot(path=str(SHOTS / "official-1-dashboard.png"), full_page=True)
+    shot(desktop, "official-1-dashboard")
 
     with desktop.expect_download() as download:
         desktop.click("main >> text=XLSX")

@@ -1,9 +1,8 @@
 """Through a real Chromium on a phone, as in cal.com or Calendly: a parent picks a day, then a time, confirms what,
 when, where and with whom, and lands on a done page; cancelling asks once. A time their child already holds is
-never offered, and a booking the school made for the child is listed. Screenshots go to docs/screenshots/."""
+never offered, and a booking the school made for the child is listed."""
 
 import datetime as dt
-from pathlib import Path
 
 from django.utils import timezone
 
@@ -11,14 +10,8 @@ from counseling import services
 from counseling.models import Booking, Slot
 from tests.e2e.test_shell import _sign_in
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE_WIDTH = 390
 TAP_TARGET_PX = 44  # UX.md: tap targets of at least 44 px on a phone
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"parent-booking-{name}.png"), full_page=True)
 
 
 def _fits_a_phone(page) -> None:
@@ -27,7 +20,7 @@ def _fits_a_phone(page) -> None:
     assert heights and min(heights) >= TAP_TARGET_PX, heights
 
 
-def test_a_parent_books_and_cancels_on_a_phone(world, phone):
+def test_a_parent_books_and_cancels_on_a_phone(world, phone, shot):
     slot = world.slot_a  # tomorrow 10:00
     counselor = world.users["counselor_a"]
     counselor.first_name, counselor.last_name = "王芳", ""
@@ -60,7 +53,7 @@ def test_a_parent_books_and_cancels_on_a_phone(world, phone):
     assert phone.locator("button[name=slot]").count() == 2
     assert phone.locator(f"button[name=slot][value='{held_slot.pk}']").count() == 0
     _fits_a_phone(phone)
-    _shot(phone, "1-time")
+    shot(phone, "parent-booking-1-time")
 
     # Step three: what, when, where and with whom; nothing is booked until the button says so.
     phone.click(f"button[name=slot][value='{slot.pk}']")
@@ -69,7 +62,7 @@ def test_a_parent_books_and_cancels_on_a_phone(world, phone):
     assert not Booking.objects.filter(slot=slot).exists()
     phone.select_option("select[name=reason]", "study")
     _fits_a_phone(phone)
-    _shot(phone, "2-confirm")
+    shot(phone, "parent-booking-2-confirm")
     phone.click("main form[method=post] button")
 
     # Done: the booking's own page, with what happens next.
@@ -78,11 +71,25 @@ def test_a_parent_books_and_cancels_on_a_phone(world, phone):
     assert phone.url.endswith(f"/counseling/my/bookings/{booking.pk}/")
     assert "预约成功" in phone.locator(".messages").inner_text()
     _fits_a_phone(phone)
-    _shot(phone, "3-done")
+    shot(phone, "parent-booking-3-done")
+
+    # Move, as booking: a day, that day's times, a confirm step with the new time; nothing moves before it.
+    phone.click(f"main form[action='/counseling/bookings/{booking.pk}/move/'] button")
+    phone.click(f"button[name=day][value='{day}']")
+    assert phone.locator(f"button[name=slot][value='{slot.pk}']").count() == 0  # the time it holds
+    _fits_a_phone(phone)
+    phone.click("button[name=slot]")
+    assert "14:00" in phone.locator("dl.facts").inner_text()
+    assert Booking.objects.get(pk=booking.pk).status == "booked"
+    phone.click("main form[method=post] button")
+    assert "预约已改期" in phone.locator(".messages").inner_text()
+    booking = Booking.objects.get(student=world.student_x, channel="parent", status="booked")
+    assert timezone.localtime(booking.slot.starts_at).hour == 14
+    phone.goto(f"/counseling/my/bookings/{booking.pk}/")
 
     # Cancel asks once: the first tap only asks.
     phone.click(f"main form[action='/counseling/bookings/{booking.pk}/cancel/'] button")
-    assert "10:00" in phone.locator("dl.facts").inner_text()
+    assert "14:00" in phone.locator("dl.facts").inner_text()
     assert Booking.objects.get(pk=booking.pk).status == "booked"
     _fits_a_phone(phone)
     phone.click("main form[method=post] button")
@@ -90,3 +97,27 @@ def test_a_parent_books_and_cancels_on_a_phone(world, phone):
     assert "预约已取消" in phone.locator(".messages").inner_text()
     assert phone.locator(f"#booking-{booking.pk}").count() == 1  # listed under "earlier", as cancelled
     assert Booking.objects.get(pk=by_school.pk).status == "booked"  # the school's booking untouched
+
+
+def test_a_parent_confirms_the_school_s_request_from_the_home_page(world, phone, shot):
+    from crisis.models import GuardianNotice
+
+    for persona, name in (("parent_x", "李红"), ("counselor_a", "王芳")):
+        world.users[persona].first_name = name
+        world.users[persona].phone = "0571-88880000" if persona == "counselor_a" else ""
+        world.users[persona].save()
+    notice = GuardianNotice.objects.create(case=world.case_x, guardian=world.guardian_x, tier=2,
+                                           expires_at=timezone.now() + dt.timedelta(days=1))  # fmt: skip
+    _sign_in(phone, "parent_x")
+    phone.goto("/")
+    waiting = phone.locator("section[aria-labelledby=worklist-notices]")
+    assert "Xiao X" in waiting.inner_text() and "二级" not in waiting.inner_text()  # no clinical detail
+    assert "王芳" in waiting.inner_text() and waiting.locator("a[href='tel:0571-88880000']").count() == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    shot(phone, "parent-home-notice")
+    waiting.locator("a.btn").click()
+    phone.click("main form[method=post] button")
+    notice.refresh_from_db()
+    assert notice.acknowledged_via == "link"
+    phone.goto("/")
+    assert phone.locator("section[aria-labelledby=worklist-notices]").count() == 0

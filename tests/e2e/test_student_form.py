@@ -1,16 +1,14 @@
 """A student on a phone, in Chinese, mis-taps the suicide item of the PHQ-9, goes back one question, changes the
 answer and finishes. Both answers are kept, the new one is scored, the case the first raised stays, and the question
-count never jumps. Screenshots go to docs/screenshots/."""
+count never jumps."""
 
 import re
-from pathlib import Path
 
 from crisis.models import Case
 from screening.models import AnswerChange, Participation, Response, ResponseStatus
 from tests.e2e.test_journeys_a11y import _use_language
 from tests.screening.conftest import consent
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE_WIDTH = 390
 
 
@@ -23,10 +21,9 @@ def _fits_a_phone(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH  # no horizontal scrolling
 
 
-def test_a_student_goes_back_and_changes_a_mis_tapped_answer(world, phone):
+def test_a_student_goes_back_and_changes_a_mis_tapped_answer(world, phone, shot):
     participation = Participation.objects.get(campaign=world.campaign_a, student=world.student_w)
     consent(participation)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     phone.goto("/s/")
     _use_language(phone, "zh-hans")
     phone.fill("#id_code", participation.code)
@@ -44,7 +41,7 @@ def test_a_student_goes_back_and_changes_a_mis_tapped_answer(world, phone):
     assert _count(phone) == (9, 13)  # the previous question, counted as before
     assert phone.locator("button[aria-current=true]").inner_text().startswith("✓")
     _fits_a_phone(phone)
-    phone.screenshot(path=str(SHOTS / "student-form-1-change.png"), full_page=True)
+    shot(phone, "student-form-1-change")
     phone.click("button[name=value][value='0']")  # "not at all", what the student meant
 
     assert "希望自己死掉" in phone.locator("h1").inner_text()  # on to where the student was
@@ -54,7 +51,7 @@ def test_a_student_goes_back_and_changes_a_mis_tapped_answer(world, phone):
         phone.click("button[name=value][value='0']")
     assert "12356" in phone.locator("main").inner_text()  # where to get help
     _fits_a_phone(phone)
-    phone.screenshot(path=str(SHOTS / "student-form-2-done.png"), full_page=True)
+    shot(phone, "student-form-2-done")
 
     # The count went 1, 2, ... 13 of 13, with no jump and no second "of".
     assert counts[:10] + counts[11:] == [(n, 13) for n in range(1, 14)]

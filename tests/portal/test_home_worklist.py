@@ -94,3 +94,58 @@ def test_a_parent_s_home_shows_the_bookings_coming_up_but_never_the_child_s_own(
     assert reverse("counseling:parent_booking", args=[own.pk]) not in coming  # between the student and the counselor
     other_family = _section(login(world.users["parent_y"]).get(reverse("home")).content.decode(), "worklist-bookings")
     assert "Xiao X" not in other_family
+
+
+def _notice_to_x(world):
+    from crisis.models import GuardianNotice
+
+    expires = timezone.now() + dt.timedelta(days=1)
+    return GuardianNotice.objects.create(case=world.case_x, guardian=world.guardian_x, tier=2, expires_at=expires)
+
+
+def test_a_parent_confirms_the_school_s_request_from_home_and_it_leaves_the_list(world, login):
+    notice = _notice_to_x(world)
+    client = login(world.users["parent_x"])
+    waiting = _section(client.get(reverse("home")).content.decode(), "worklist-notices")
+    assert "Xiao X" in waiting and "严重" not in waiting and "二级" not in waiting  # no clinical detail
+    confirm = re.search(r'href="(/crisis/ack/[^"]+)"', waiting).group(1)
+    client.post(confirm)
+    notice.refresh_from_db()
+    assert notice.acknowledged_at is not None and notice.acknowledged_via == "link"
+    assert 'aria-labelledby="worklist-notices"' not in client.get(reverse("home")).content.decode()
+    assert "Xiao X" not in _section(login(world.users["parent_y"]).get(reverse("home")).content.decode(), "worklist-notices")
+
+
+def test_a_notice_is_not_shown_once_the_family_may_not_be_contacted(world, login):
+    _notice_to_x(world)
+    client = login(world.users["parent_x"])
+    assert "Xiao X" in _section(client.get(reverse("home")).content.decode(), "worklist-notices")
+    services.case_block_guardian_contact(case=world.case_x, reason="risk_at_home", by=world.users["counselor_a"])
+    assert 'aria-labelledby="worklist-notices"' not in client.get(reverse("home")).content.decode()
+
+
+def test_a_parent_s_home_asks_for_the_consent_and_then_the_questionnaire(world, login):
+    from screening import services as screening
+    from screening.models import Participation
+
+    today = timezone.localdate()
+    campaign = screening.campaign_create(
+        district=world.district_a, school_year=world.campaign_a.school_year, name="家长问卷 2026",
+        schools=[world.school_a], grade_from=1, grade_to=12, opens_on=today, closes_on=today + dt.timedelta(days=7),
+        by=world.users["official_a"], batteries=[screening.BatteryPlan(1, 12, ("psc17",))],
+    )  # fmt: skip
+    screening.campaign_open(campaign=campaign, by=world.users["official_a"])
+    participation = Participation.objects.get(campaign=campaign, student=world.student_x)
+    Participation.objects.filter(pk=participation.pk).update(consent="pending")
+    client = login(world.users["parent_x"])
+
+    def asked():  # this campaign's line of the section
+        html = _section(client.get(reverse("home")).content.decode(), "worklist-screening-parent")
+        return next((li for li in html.split("<li>") if "家长问卷 2026" in li), "")
+
+    assert "Xiao X" in asked() and "/screening/consent/" in asked()
+    answered = client.post(re.search(r'href="(/screening/consent/[^"]+)"', asked()).group(1), {"answer": "yes"})
+    assert answered.status_code == 302
+    assert "/screening/consent/" not in asked() and "/screening/parent/" in asked()
+    services.case_block_guardian_contact(case=world.case_x, reason="risk_at_home", by=world.users["counselor_a"])
+    assert 'aria-labelledby="worklist-screening-parent"' not in client.get(reverse("home")).content.decode()

@@ -83,7 +83,7 @@ def test_only_the_previous_question_can_be_changed(world, campaign, client):
 
 
 def test_a_critical_answer_changed_to_no_leaves_the_case_and_the_alert_in_place(
-    world, campaign, client, django_capture_on_commit_callbacks
+    world, campaign, client, login, django_capture_on_commit_callbacks
 ):
     participation = participation_of(campaign, world.student_w)
     _start(client, participation)
@@ -103,6 +103,10 @@ def test_a_critical_answer_changed_to_no_leaves_the_case_and_the_alert_in_place(
     assert phq.answers["9"] == 0 and phq.status == ResponseStatus.SCORED and phq.critical is False  # latest scored
     [change] = AnswerChange.objects.filter(response=phq)
     assert (change.previous, change.value, change.previous_critical) == (2, 0, True)
+    # The counselor sees both answers in the student's file, in the words the student saw.
+    file = login(world.users["counselor_a"]).get(reverse("screening:student_file", args=[world.student_w.pk]))
+    html = file.content.decode()
+    assert "第 9 题改答：“一半以上的天数” → “完全不会”" in html and "危急回答" in html
 
 
 def test_a_critical_answer_changed_before_its_triage_ran_is_acted_on_all_the_same(

@@ -55,5 +55,5 @@ def test_an_official_fills_the_roster_and_the_person_on_call_takes_a_case_on(wor
     desktop.wait_for_url(f"**/crisis/cases/{case.pk}/")
     assert "Xiao W" in desktop.locator("h1").inner_text()
     desktop.click("text=我已接手")
-    assert "值班人员 班 值 于" in desktop.locator("dl").inner_text()
+    assert "值班人员 值班 于" in desktop.locator("dl").inner_text()
     assert Case.objects.get(pk=case.pk).on_call_ack_by == user

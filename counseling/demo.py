@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from counseling import services
+from counseling import selectors, services
 from counseling.models import (
     Attendance,
     Booking,
@@ -162,7 +162,7 @@ def _lines(world: DemoWorld) -> list[DemoLine]:
                 site_link(f"{reverse('counseling:schedule')}?week={monday.isoformat()}"),
             )
         )
-    for each in School.objects.filter(district_id=school.district_id).order_by("code"):
+    for each in School.objects.filter(district_id=school.district_id).select_related("district").order_by("code"):
         readers = Membership.objects.filter(school=each, role__in=[Role.COUNSELOR, Role.LEADER]).order_by(
             "user__username"
         )
@@ -172,6 +172,6 @@ def _lines(world: DemoWorld) -> list[DemoLine]:
             if names
             else _("Confide mailbox of %(school)s (school code %(code)s), no demo login reads it")
         )
-        link = site_link(reverse("counseling:mailbox_write", args=[each.code]))
+        link = site_link(selectors.mailbox_path(each))
         lines.append(DemoLine(what % {"school": each.name, "code": each.code, "readers": names}, link))
     return lines

@@ -26,7 +26,7 @@ def poster(request: AuthedRequest) -> HttpResponse:
     if school is None:
         raise Http404  # as access.require: a page the user has no part in does not exist
     site = settings.SITE_URL.rstrip("/")
-    write = site + reverse("counseling:mailbox_write", args=[school.code])
+    write = site + selectors.mailbox_path(school)
     book = site + reverse("counseling:student_start")
     return render(request, "counseling/poster.html", {
         "school": school, "write": write, "write_qr": _qr(write), "book": book, "book_qr": _qr(book),

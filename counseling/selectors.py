@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from counseling import sql
@@ -144,3 +145,8 @@ def mailbox_counts(user: AnyUser) -> dict[str, int]:
     return mailbox_for(user).aggregate(
         new=Count("id", filter=Q(status="new")), risk=Count("id", filter=Q(status="new", risk=True))
     )
+
+
+def mailbox_path(school: School) -> str:
+    """Where a school's confide mailbox is written to (posters, the demo, QR codes): by district and code."""
+    return reverse("counseling:mailbox_write", args=[school.district.code, school.code])

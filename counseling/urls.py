@@ -28,7 +28,9 @@ urlpatterns = [
     path("mailbox/", views.mailbox, name="mailbox"),
     path("mailbox/<int:pk>/", views.mailbox_message, name="mailbox_message"),
     path("mailbox/reply/", views.mailbox_read, name="mailbox_read"),
-    path("mailbox/write/<slug:school_code>/", views.mailbox_write, name="mailbox_write"),
+    path("mailbox/write/<slug:district_code>/<slug:school_code>/", views.mailbox_write, name="mailbox_write"),
+    # Posters printed before the district was in the address: a code shared by schools of two districts asks which.
+    path("mailbox/write/<slug:school_code>/", views.mailbox_write_by_code, name="mailbox_write_by_code"),
     path("risk-words/", views.risk_words, name="risk_words"),
     path("poster/", poster_views.poster, name="poster"),
 ]

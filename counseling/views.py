@@ -529,9 +529,11 @@ MAILBOX_PER_HOUR = 5  # per address: enough for a student, too few to flood the 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def mailbox_write(request: HttpRequest, school_code: str) -> HttpResponse:
-    """A student writes to the school's counselors without an account or a name (知心信箱)."""
-    school = School.objects.filter(code=school_code).first()
+def mailbox_write(request: HttpRequest, district_code: str, school_code: str) -> HttpResponse:
+    """A student writes to the school's counselors without an account or a name (知心信箱). The school is named
+    by its district and its code: a code is unique only within a district, and a letter must never reach
+    another district's school of the same code."""
+    school = School.objects.filter(district__code=district_code, code=school_code).first()
     if school is None:
         raise Http404
     form = MailboxForm(request.POST or None)
@@ -552,6 +554,19 @@ def mailbox_write(request: HttpRequest, school_code: str) -> HttpResponse:
                                                                      "hotline": settings.HELP_HOTLINE})  # fmt: skip
     return render(request, "counseling/mailbox_write.html", {"school": school, "form": form,
                                                              "hotline": settings.HELP_HOTLINE})  # fmt: skip
+
+
+@require_safe
+def mailbox_write_by_code(request: HttpRequest, school_code: str) -> HttpResponse:
+    """An address with the school's code alone: to the school's mailbox when one school has that code, else the
+    schools that share it, to choose from (their names are public); nothing is posted here."""
+    schools = list(School.objects.filter(code=school_code).select_related("district").order_by("district__name"))
+    if not schools:
+        raise Http404
+    if len(schools) == 1:
+        return redirect(selectors.mailbox_path(schools[0]))
+    choices = [(school, selectors.mailbox_path(school)) for school in schools]
+    return render(request, "counseling/mailbox_choose.html", {"choices": choices})
 
 
 @never_cache

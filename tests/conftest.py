@@ -214,8 +214,15 @@ class World:
         return {"student_pk": self.student_x.pk}
 
     @property
+    def mailbox_a_path(self) -> str:
+        """Where school A's confide mailbox is written to (by district and school code)."""
+        from django.urls import reverse
+
+        return reverse("counseling:mailbox_write", args=[self.district_a.code, self.school_a.code])
+
+    @property
     def school_a_code(self) -> dict[str, str]:
-        return {"school_code": self.school_a.code}
+        return {"district_code": self.district_a.code, "school_code": self.school_a.code}
 
     @cached_property
     def programme_a(self):  # type: ignore[no-untyped-def]

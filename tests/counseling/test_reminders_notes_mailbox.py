@@ -105,7 +105,7 @@ def test_an_anonymous_message_with_risk_words_alerts_the_counselor_and_gets_a_re
     world, client, login, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        page = client.post(reverse("counseling:mailbox_write", args=[world.school_a.code]),
+        page = client.post(world.mailbox_a_path,
                            {"body": "我最近总是想死，不知道跟谁说"}, REMOTE_ADDR="10.9.8.7")  # fmt: skip
     html = page.content.decode()
     code = html.split('id="reply-code">')[1].split("<")[0]
@@ -137,7 +137,7 @@ def test_an_anonymous_message_with_risk_words_alerts_the_counselor_and_gets_a_re
 
 def test_flooding_the_mailbox_is_limited(world, client):
     for n in range(7):
-        client.post(reverse("counseling:mailbox_write", args=[world.school_a.code]), {"body": f"消息 {n}"})
+        client.post(world.mailbox_a_path, {"body": f"消息 {n}"})
     assert MailboxMessage.objects.count() == 5
 
 
@@ -153,5 +153,5 @@ def test_a_student_who_names_themselves_can_get_a_crisis_case(world, login):
 def test_officials_keep_the_districts_risk_words(world, login, client):
     login(world.users["official_a"]).post(reverse("counseling:risk_words"), {"words": "校园欺凌\nbullied"})
     client.logout()
-    client.post(reverse("counseling:mailbox_write", args=[world.school_a.code]), {"body": "I am being bullied"})
+    client.post(world.mailbox_a_path, {"body": "I am being bullied"})
     assert MailboxMessage.objects.get().risk

@@ -122,7 +122,7 @@ def test_a_risk_alert_reaches_current_counselors_when_the_timetabled_one_has_lef
                            counselor=former)  # fmt: skip
     Membership.objects.filter(pk=membership.pk).update(active=False)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("counseling:mailbox_write", args=[world.school_a.code]), {"body": "我想自杀"})
+        client.post(world.mailbox_a_path, {"body": "我想自杀"})
     assert MailboxMessage.objects.get().risk
     alerted = set(InboxMessage.objects.filter(delivery__notification__kind="mailbox_risk_alert").values_list(
         "user__username", flat=True))  # fmt: skip

@@ -25,7 +25,7 @@ def test_a_parent_books_a_slot_on_a_phone_and_sees_it_listed(world, phone):
 
 
 def test_a_student_writes_to_the_mailbox_and_reads_the_reply(world, phone):
-    phone.goto(f"/counseling/mailbox/write/{world.school_a.code}/")
+    phone.goto(f"/counseling/mailbox/write/{world.district_a.code}/{world.school_a.code}/")
     phone.fill("textarea[name=body]", "最近压力很大，晚上睡不着。")
     phone.click("main button[type=submit]")
     code = phone.locator("#reply-code").inner_text()

@@ -364,12 +364,27 @@ def mailbox_c(world: World) -> Any:
 
 @_extra
 def school_z_code(world: World) -> dict[str, str]:
-    return {"school_code": world.school_c.code}
+    return {"district_code": world.school_c.district.code, "school_code": world.school_c.code}
 
 
 @_extra
 def school_unknown_code(world: World) -> dict[str, str]:
+    return {"district_code": world.district_a.code, "school_code": "no-such-school"}
+
+
+@_extra
+def school_a_code_only(world: World) -> dict[str, str]:
+    return {"school_code": world.school_a.code}
+
+
+@_extra
+def school_only_unknown_code(world: World) -> dict[str, str]:
     return {"school_code": "no-such-school"}
+
+
+@_extra
+def school_a_in_district_b(world: World) -> dict[str, str]:
+    return {"district_code": world.school_c.district.code, "school_code": world.school_a.code}
 
 
 @_extra
@@ -508,7 +523,7 @@ AXIS = {
 }  # fmt: skip
 CAPABILITY_LINKS = {
     "crisis:acknowledge", "screening:consent", "screening:parent_form", "counseling:feed", "training:verify",
-    "counseling:mailbox_write",
+    "counseling:mailbox_write", "counseling:mailbox_write_by_code",
 }  # fmt: skip
 
 # route name, method, object the URL points at (a World attribute or an EXTRA), personas allowed, status when
@@ -799,6 +814,9 @@ CASES = [
     ("counseling:mailbox_message", "post", "mailbox_c", NOBODY, 200),
     ("counseling:mailbox_write", "get", "school_z_code", EVERYONE, 200),  # every school has a mailbox
     ("counseling:mailbox_write", "get", "school_unknown_code", NOBODY, 200, {"anonymous": 404}),
+    ("counseling:mailbox_write", "get", "school_a_in_district_b", NOBODY, 200, {"anonymous": 404}),
+    ("counseling:mailbox_write_by_code", "get", "school_a_code_only", EVERYONE, 302),  # to district A's school A
+    ("counseling:mailbox_write_by_code", "get", "school_only_unknown_code", NOBODY, 200, {"anonymous": 404}),
     ("training:programme", "get", "programme_b", {"official_b"}, 200),
     ("training:programme", "post", "programme_b", {"official_b"}, 200),
     ("training:certificates_issue", "post", "programme_b", {"official_b"}, 302),
@@ -842,7 +860,7 @@ CASES = [
 
 # Routes open to anyone that answer with a redirect somewhere other than the login page.
 PUBLIC_REDIRECTS = ("language_set", "logout", "screening_short", "screening:question", "counseling:student_book",
-                    "screening:consent")  # fmt: skip
+                    "screening:consent", "counseling:mailbox_write_by_code")  # fmt: skip
 
 # Anonymous refusals that differ from the default (login redirect for pages, 401 for the API).
 ANONYMOUS_REFUSAL = {"api-token": 400, "api-screening-submit": 415, "api-screening-open": 415, "metrics": 401}

@@ -101,7 +101,7 @@ def test_canaries_from_notes_and_messages_reach_no_log_audit_row_or_task_payload
         follow_up = {"date": timezone.localdate().isoformat(), "contact_type": "talk", "summary": f"面谈 {CANARY}"}
         assert counselor.post(reverse("case-follow-ups", args=[world.case_x.pk]), follow_up).status_code == 201
         # A student's anonymous message, with a risk word so that the counselor is alerted through a task.
-        client.post(reverse("counseling:mailbox_write", args=[world.school_a.code]), {"body": f"我想自杀 {CANARY}"})
+        client.post(world.mailbox_a_path, {"body": f"我想自杀 {CANARY}"})
         # A screening answer with a critical value: triaged through a task, scored through another.
         participation = Participation.objects.get(campaign=world.campaign_a, student=world.student_y)
         screening.consent_answer(token=screening.consent_token(participation), granted=True)

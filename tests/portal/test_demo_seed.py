@@ -113,7 +113,7 @@ def test_the_demo_links_where_it_serves_and_sends_to_the_outbox_it_names(
     assert printed.err == ""
     assert lines[0].endswith(f"{SITE}/")
     assert str(tmp_path / "outbox.txt") in lines[-1]
-    mailbox = f"{SITE}/counseling/mailbox/write/"
+    mailbox = f"{SITE}/counseling/mailbox/write/demo/"
     for expected in ("counselor-a", DEMO_PASSWORD, "DEMO-2345", "BOOK-2345", f"{SITE}/s/",
                      f"{SITE}/counseling/student/", f"{mailbox}school-a/", f"{mailbox}school-d/",
                      f"{SITE}/counseling/?week="):  # fmt: skip

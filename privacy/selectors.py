@@ -72,7 +72,7 @@ def cases_withheld(copy: CopyRequest) -> str:
 
 def _bookings(copy: CopyRequest, ids: list[int] | None = None) -> QuerySet[Booking]:
     """The child's bookings a copy may hold: for a guardian, those they see on their own pages now."""
-    bookings = Booking.objects.filter(student_id=copy.student_id)
+    bookings: QuerySet[Booking] = Booking.objects.filter(student_id=copy.student_id)
     if ids is not None:
         bookings = bookings.filter(pk__in=ids)
     if copy.requester == Requester.GUARDIAN:

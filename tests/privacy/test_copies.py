@@ -35,6 +35,10 @@ def _text(pdf: bytes) -> str:
 
 @pytest.fixture
 def record(world):
+    return student_x_record(world)
+
+
+def student_x_record(world):
     """Student X's record: a PHQ-9 of 12 (moderate), a session record with notes, a follow-up on case X, a booking."""
     phq9 = latest_instruments()["phq9"]
     participation = Participation.objects.get(campaign=world.campaign_a, student=world.student_x)
@@ -128,7 +132,8 @@ def test_a_refusal_needs_a_reason_the_family_then_reads(world, login):
     with time_machine.travel(MONDAY, tick=False):
         copy = copies.copy_ask(student=world.student_x, parent=parent)
         page = _post(login, leader, "privacy:refuse", copy.pk, {"reason": "不行"})
-        assert page.status_code == 200 and "请给家长写一个至少十个字的理由" in page.content.decode()  # next to the field
+        assert page.status_code == 200
+        assert "请给家长写一个至少十个字的理由" in page.content.decode()  # next to the field
         copy.refresh_from_db()
         assert copy.status == "requested" and not AuditEvent.objects.filter(action="copyrequest.refuse").exists()
         reason = "孩子已转学，档案已随学籍转至新学校，请向新学校申请。"

@@ -383,6 +383,38 @@ def can_read_access_log(user: AnyUser, student: Student) -> bool:
     return student.school_id in roles_of(user).schools_with(Role.LEADER)
 
 
+# --- Copies of a child's record (privacy.CopyRequest; PIPL art. 45) ----------------------------------------------
+
+
+def scope_copy_requests(qs: QuerySet[M], user: AnyUser, *, as_staff: bool = False) -> QuerySet[M]:
+    """Requests for a copy of a child's record: the leaders and counselors of the child's school see them all; a
+    parent sees the requests they made themself, while the child is still theirs (`as_staff`: the school's side
+    only). Class teachers, officials and platform operators see none."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    roles = roles_of(user)
+    condition = Q(student__school_id__in=roles.staff_school_ids)
+    if roles.is_parent and not as_staff:
+        children = StudentGuardian.objects.filter(guardian__user=user).values("student_id")
+        condition |= Q(requester="guardian", asked_by=user, student_id__in=children)
+    return qs.filter(condition)
+
+
+def may_record_student_copy(user: AnyUser, student: Student) -> bool:
+    """A student's own request for a copy, made in person: recorded by a leader or counselor of their school."""
+    return student.school_id in roles_of(user).staff_school_ids
+
+
+def may_prepare_copy(user: AnyUser, school_id: int) -> bool:
+    """The counselors of the child's school prepare the copy."""
+    return school_id in roles_of(user).schools_with(Role.COUNSELOR)
+
+
+def may_decide_copy(user: AnyUser, school_id: int) -> bool:
+    """The leaders of the child's school approve or refuse a copy, and decide a request held for safeguarding."""
+    return school_id in roles_of(user).schools_with(Role.LEADER)
+
+
 def get_or_404(qs: QuerySet[M], **lookup: Any) -> M:
     """Fetch from an already-scoped queryset; absent and forbidden look the same."""
     try:

@@ -26,6 +26,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if kind == "staff":
         items.append((reverse("counseling:schedule"), _("Counseling")))
         items.append((reverse("crisis:ledger"), _("Crisis register")))
+        items.append((reverse("privacy:requests"), _("Copy requests")))
         items.append((reverse("roster_import_new"), _("Import class list")))
     if kind in ("staff", "teacher"):
         items.append((reverse("crisis:refer"), _("Refer a student")))

@@ -78,6 +78,13 @@ VERBS = {
     "share_notes": _("shared the private notes of the %(thing)s with a colleague"),
     "break_glass": _("read the private notes of the %(thing)s in an emergency (break glass)"),
     "refused": _("was refused access"),
+    # privacy.CopyRequest: a copy of the student's record (PIPL art. 45)
+    "ask": _("asked for a copy of the student's record"),
+    "prepare": _("prepared the copy of the student's record"),
+    "release": _("let the request for a copy go ahead despite the safeguarding flag"),
+    "approve": _("approved the copy of the student's record"),
+    "refuse": _("refused the request for a copy of the student's record"),
+    "download": _("downloaded the copy of the student's record"),
 }
 ACTED = _("recorded an action on the %(thing)s")
 LISTED = _("saw this student in a list of %(things)s")

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "counseling",
     "training",
     "dashboards",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal import access, audit, labels, links, selectors, services
 from portal.forms import RosterUploadForm, StudentSearchForm, TransferForm
 from portal.home import render as render_worklist
+from portal.home import render_student
 from portal.models import InboxMessage, RosterImport, School, User
 from portal.models.roster import ImportStatus
 from portal.roster import TEMPLATE_HEADER, error_message
@@ -93,6 +94,7 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "guardians": guardians,
             "can_read_log": access.can_read_access_log(request.user, student),
             "can_transfer": access.can_transfer(request.user, student),
+            "sections": render_student(request, request.user, student),
         },
     )
 

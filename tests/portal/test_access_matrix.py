@@ -491,6 +491,79 @@ def queue_c(world: World) -> Any:
     return _queue(world, world.school_c, "official_b")
 
 
+def _copy(world: World, student: Any, by: Any, requester: str, status: str) -> Any:
+    """A request for a copy of the student's record, as far along as `status` (privacy.copies' steps)."""
+    from privacy.models import CopyRequest
+    from privacy.selectors import copy_contents
+
+    now = timezone.now()
+    copy = CopyRequest(student=student, requester=requester, asked_by=by, status=status,
+                       due_on=timezone.localdate() + dt.timedelta(days=15))  # fmt: skip
+    if status in ("prepared", "approved"):
+        copy.contents, copy.prepared_by, copy.prepared_at = copy_contents(copy), by, now
+    if status == "approved":
+        copy.decided_by, copy.decided_at = by, now
+    copy.save()
+    return copy
+
+
+@_extra
+def copy_x(world: World) -> Any:
+    """Parent X asked for a copy of X's record: the counselor prepares it next."""
+    return _copy(world, world.student_x, world.users["parent_x"], "guardian", "requested")
+
+
+@_extra
+def copy_y(world: World) -> Any:
+    return _copy(world, world.student_y, world.users["parent_y"], "guardian", "requested")
+
+
+@_extra
+def parent_z(world: World) -> Any:
+    """Student Z's guardian, with an account (school C, the other district)."""
+    guardian = world.student_z.guardians.get()
+    guardian.user = factories.UserFactory(username="parent_z")
+    guardian.save()
+    return guardian.user
+
+
+@_extra
+def copy_z(world: World) -> Any:
+    return _copy(world, world.student_z, parent_z(world), "guardian", "requested")
+
+
+@_extra
+def copy_x_prepared(world: World) -> Any:
+    """X's own request, made in person and prepared: the leader decides next."""
+    return _copy(world, world.student_x, world.users["counselor_a"], "student", "prepared")
+
+
+@_extra
+def copy_y_prepared(world: World) -> Any:
+    return _copy(world, world.student_y, world.users["counselor_b"], "student", "prepared")
+
+
+@_extra
+def copy_z_prepared(world: World) -> Any:
+    return _copy(world, world.student_z, counselor_c(world), "student", "prepared")
+
+
+@_extra
+def copy_x_ready(world: World) -> Any:
+    """Parent X's approved copy, to download."""
+    return _copy(world, world.student_x, world.users["parent_x"], "guardian", "approved")
+
+
+@_extra
+def copy_y_ready(world: World) -> Any:
+    return _copy(world, world.student_y, world.users["parent_y"], "guardian", "approved")
+
+
+@_extra
+def copy_z_ready(world: World) -> Any:
+    return _copy(world, world.student_z, counselor_c(world), "student", "approved")
+
+
 # Where each object of the matrix lives: school A, B or C, or district A or B as a whole. Capability links
 # (acknowledgement, consent, feed, certificate code, mailbox address) are proven by forging them instead.
 AXIS = {
@@ -520,6 +593,8 @@ AXIS = {
     "episode_a": "DA", "episode_b": "DB",
     "school_a": "A", "school_b": "B", "school_c": "C",
     "inbox_a": "A", "inbox_of_counselor_b": "B", "inbox_of_official_b": "DB",
+    "copy_x": "A", "copy_y": "B", "copy_z": "C", "copy_x_prepared": "A", "copy_y_prepared": "B", "copy_z_prepared": "C",
+    "copy_x_ready": "A", "copy_y_ready": "B", "copy_z_ready": "C",
 }  # fmt: skip
 CAPABILITY_LINKS = {
     "crisis:acknowledge", "screening:consent", "screening:parent_form", "counseling:feed", "training:verify",
@@ -661,6 +736,19 @@ CASES = [
     ("dashboards:school", "get", "school_a", STAFF_A | {"official_a"}, 200),
     ("dashboards:refresh", "post", None, {"official_a", "official_b"}, 302),
     ("api-dashboard", "get", None, IMPORTERS | {"official_a", "official_b"}, 200),
+    # A copy of a child's record (PIPL art. 45): the school's counselors prepare, its leader decides (school B has
+    # no leader: nobody decides there in this world), the parent who asked downloads; every other family, 404.
+    ("privacy:requests", "get", None, IMPORTERS, 200),
+    ("privacy:request", "get", "copy_x", STAFF_A, 200),
+    ("privacy:prepare", "post", "copy_x", {"counselor_a"}, 302),
+    ("privacy:release", "post", "copy_x_prepared", {"leader_a"}, 302),  # not held: back to the request, told so
+    ("privacy:approve", "post", "copy_x_prepared", {"leader_a"}, 302),
+    ("privacy:refuse", "post", "copy_x_prepared", {"leader_a"}, 200),  # no reason: the page, with the error
+    ("privacy:download", "get", "copy_x_ready", STAFF_A | {"parent_x"}, 200),
+    ("privacy:ask", "get", "child_x_route", {"parent_x"}, 200),
+    ("privacy:ask", "post", "child_x_route", {"parent_x"}, 302),
+    ("privacy:record_for_student", "get", "child_x_route", STAFF_A, 200),
+    ("privacy:record_for_student", "post", "child_x_route", STAFF_A, 302),  # X is 13: back, told why
     ("inbox", "get", None, SIGNED_IN, 200),
     ("inbox_message", "get", "inbox_a", {"counselor_a"}, 200),
     ("inbox_open", "post", "inbox_a", {"counselor_a"}, 302),
@@ -856,6 +944,23 @@ CASES = [
     ("case-refer-out", "post", "case_z", NOBODY, 400),
     ("incident-detail", "get", "incident_y", {"counselor_b", "official_a"}, 200),
     ("incident-detail", "get", "incident_z", {"official_b"}, 200),
+    ("privacy:request", "get", "copy_y", {"counselor_b"}, 200),
+    ("privacy:request", "get", "copy_z", NOBODY, 200),
+    ("privacy:prepare", "post", "copy_y", {"counselor_b"}, 302),
+    ("privacy:prepare", "post", "copy_z", NOBODY, 302),
+    ("privacy:release", "post", "copy_y_prepared", NOBODY, 302),
+    ("privacy:release", "post", "copy_z_prepared", NOBODY, 302),
+    ("privacy:approve", "post", "copy_y_prepared", NOBODY, 302),
+    ("privacy:approve", "post", "copy_z_prepared", NOBODY, 302),
+    ("privacy:refuse", "post", "copy_y_prepared", NOBODY, 200),
+    ("privacy:refuse", "post", "copy_z_prepared", NOBODY, 200),
+    ("privacy:download", "get", "copy_y_ready", {"counselor_b", "parent_y"}, 200),
+    ("privacy:download", "get", "copy_z_ready", NOBODY, 200),
+    ("privacy:ask", "get", "child_w_route", NOBODY, 200),  # a child of school A, not theirs
+    ("privacy:ask", "get", "child_y_route", {"parent_y"}, 200),
+    ("privacy:ask", "post", "child_z_route", NOBODY, 302),
+    ("privacy:record_for_student", "get", "child_y_route", {"counselor_b"}, 200),
+    ("privacy:record_for_student", "post", "child_z_route", NOBODY, 302),
 ]
 
 # Routes open to anyone that answer with a redirect somewhere other than the login page.
@@ -1131,6 +1236,11 @@ WRITES: list[tuple[str, str, Callable[[World], dict[str, Any]], str | None]] = [
      lambda w: {"outcome": "outpatient", "outcome_on": _today()}, None),
     ("crisis:notice_contact", "notice_of_y_under_x", lambda w: {"via": "phone", "outcome": "spoke"}, None),
     ("roster-import-apply", "import_b", lambda w: {}, "counselor_b"),
+    ("privacy:ask", "child_x_route", lambda w: {}, "parent_x"),
+    ("privacy:prepare", "copy_x", lambda w: {}, "counselor_a"),
+    ("privacy:prepare", "copy_y", lambda w: {}, "counselor_b"),
+    ("privacy:approve", "copy_x_prepared", lambda w: {}, "leader_a"),
+    ("privacy:refuse", "copy_x_prepared", lambda w: {"reason": "学生已转学，请向新学校申请。"}, "leader_a"),
 ]  # fmt: skip
 
 

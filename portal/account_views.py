@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,32 +28,23 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal import second_factor
+from portal import reauth, second_factor
+from portal.account_forms import CodeForm, PasswordAgainForm, PasswordChangeForm, RecoveryCodesForm, SetupForm
 from portal.views import AuthedRequest
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code"),
-        max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-    )
-
-
-class EnrolForm(CodeForm):
-    enrolment_code = forms.CharField(
-        label=gettext_lazy("Enrolment code"),
-        max_length=12,
-        help_text=gettext_lazy("The one-time code your school's administrator gave you."),
-    )
-
 
 ENROL_SECRET = "_portal_otp_secret"  # noqa: S105 - the name of a session key, not a secret
 ENROL_WITHOUT_CODE_UNTIL = "_portal_otp_reenrol_until"
-
-
-class PasswordForm(forms.Form):
-    password = forms.CharField(label=gettext_lazy("Your password"), widget=forms.PasswordInput)
+# What the person sees when a code given to change the second factor was wrong: (field, message). Which of the
+# enrolment code and the new phone's code was wrong is not said: one guess tells nothing about the other.
+_CODES_WRONG = gettext_lazy("A code is not valid. Check the time on your phone, the enrolment code, and try again.")
+CODE_REFUSED = {
+    "current_code": (
+        "current_code",
+        gettext_lazy("That code is not valid. Codes change every 30 seconds and each works once."),
+    ),
+    "enrolment_code": (None, _CODES_WRONG),
+    "code": (None, _CODES_WRONG),
+}
 
 
 def _next(request: AuthedRequest) -> str:
@@ -84,9 +76,13 @@ def otp_verify(request: AuthedRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def otp_setup(request: AuthedRequest) -> HttpResponse:
-    # Replacing an enrolled authenticator needs the current one: a stolen password alone cannot do it.
-    if second_factor.has_device(request.user) and not request.user.is_verified():  # type: ignore[attr-defined]
+    """Enrol an authenticator, or replace the current one (which needs a code from it: a stolen password alone
+    cannot). Always with the password again; wrong answers count towards the lockout (portal.reauth)."""
+    replacing = second_factor.has_device(request.user)
+    if replacing and not request.user.is_verified():  # type: ignore[attr-defined]
         return redirect(f"{reverse('otp_verify')}?{urlencode({'next': _next(request)})}")
+    if locked := reauth.lockout(request, request.user):
+        return locked
     secret = request.session.get(ENROL_SECRET) or second_factor.new_secret()
     request.session[ENROL_SECRET] = secret
     # A first authenticator on a staff account needs the operator's code, except right after the person
@@ -94,24 +90,26 @@ def otp_setup(request: AuthedRequest) -> HttpResponse:
     needs_code = second_factor.enrolment_code_needed(request.user) and not (
         request.session.get(ENROL_WITHOUT_CODE_UNTIL, 0) > time.time()
     )
-    form = (EnrolForm if needs_code else CodeForm)(request.POST or None)
+    form = SetupForm(request.POST or None, request=request, replacing=replacing, enrolment_code=needs_code)
     if request.method == "POST" and form.is_valid():
-        codes = second_factor.totp_confirm(
-            user=request.user,
-            secret=secret,
-            token=form.cleaned_data["code"],
-            enrolment_code=form.cleaned_data["enrolment_code"] if needs_code else None,
-        )
-        if codes is not None:
+        try:
+            codes = second_factor.totp_confirm(
+                user=request.user, secret=secret, token=form.cleaned_data["code"],
+                enrolment_code=form.cleaned_data["enrolment_code"] if needs_code else None,
+                current_code=form.cleaned_data["current_code"] if replacing else None,
+            )  # fmt: skip
+        except second_factor.CodeRefused as refused:
+            reauth.failed(request, user=request.user, what=refused.what, form="otp_setup")
+            form.add_error(*CODE_REFUSED[refused.what])
+        else:
             del request.session[ENROL_SECRET]
             request.session.pop(ENROL_WITHOUT_CODE_UNTIL, None)
             otp_login(request, TOTPDevice.objects.get(user=request.user))
             return render(request, "account/recovery_codes.html", {"codes": codes, "next": _next(request)})
-        form.add_error(None, _("A code is not valid. Check the time on your phone, the enrolment code, and try again."))
     return render(
         request,
         "account/otp_setup.html",
-        {"form": form, "qr": second_factor.qr_svg(request.user, secret),
+        {"form": form, "qr": second_factor.qr_svg(request.user, secret), "replacing": replacing,
          "secret": second_factor.readable_secret(secret), "next": _next(request)},
     )  # fmt: skip
 
@@ -121,24 +119,54 @@ def otp_setup(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def otp_disable(request: AuthedRequest) -> HttpResponse:
     """Turning the second factor off (or starting over) needs the password again."""
-    form = PasswordForm(request.POST or None)
+    if locked := reauth.lockout(request, request.user):
+        return locked
+    form = PasswordAgainForm(request.POST or None, request=request, page="otp_disable")
     if request.method == "POST" and form.is_valid():
-        if request.user.check_password(form.cleaned_data["password"]):
-            second_factor.second_factor_disable(user=request.user)
-            # This session had passed the second factor: it may enrol a new phone without an operator's code.
-            request.session[ENROL_WITHOUT_CODE_UNTIL] = time.time() + 600
-            messages.success(request, _("Your second factor is off. Set up a new one to keep using staff pages."))
-            return redirect("otp_setup" if second_factor.needs_second_factor(request.user) else "home")
-        form.add_error("password", _("That password is not correct."))
+        second_factor.second_factor_disable(user=request.user)
+        # This session had passed the second factor: it may enrol a new phone without an operator's code.
+        request.session[ENROL_WITHOUT_CODE_UNTIL] = time.time() + 600
+        messages.success(request, _("Your second factor is off. Set up a new one to keep using staff pages."))
+        return redirect("otp_setup" if second_factor.needs_second_factor(request.user) else "home")
     return render(request, "account/otp_disable.html", {"form": form})
 
 
 @login_required
 @never_cache
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def recovery_codes_new(request: AuthedRequest) -> HttpResponse:
-    codes = second_factor.recovery_codes_renew(user=request.user)
-    return render(request, "account/recovery_codes.html", {"codes": codes, "next": "/"})
+    """New recovery codes: with the password and a code from the authenticator, which a hijacked session lacks."""
+    if not second_factor.has_device(request.user):
+        return redirect("otp_setup")
+    if locked := reauth.lockout(request, request.user):
+        return locked
+    form = RecoveryCodesForm(request.POST or None, request=request, page="recovery_codes_new")
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["current_code"]
+        try:
+            codes = second_factor.recovery_codes_issue(user=request.user, current_code=code)
+        except second_factor.CodeRefused as refused:
+            reauth.failed(request, user=request.user, what=refused.what, form="recovery_codes_new")
+            form.add_error(*CODE_REFUSED[refused.what])
+        else:
+            return render(request, "account/recovery_codes.html", {"codes": codes, "next": reverse("account")})
+    return render(request, "account/recovery_codes_new.html", {"form": form})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, with the old password counted when wrong and the page refused while the account is locked."""
+
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("password_change_done")
+    http_method_names = ["get", "head", "post"]  # Django's form views also answer PUT as if it were POST
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and (locked := reauth.lockout(request, request.user)):  # type: ignore[arg-type]
+            return locked
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 @login_required

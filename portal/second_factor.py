@@ -16,6 +16,7 @@ from datetime import timedelta
 import segno
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
@@ -24,8 +25,9 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from portal import access
+from portal import access, audit, notifications
 from portal.models import EnrolmentCode, User
+from portal.models.people import Channel
 
 DEMO_DEVICE_NAME = "demo"
 RECOVERY_CODES = 10
@@ -84,39 +86,89 @@ def enrolment_code_needed(user: User) -> bool:
     return needs_second_factor(user) and not has_device(user)
 
 
-@transaction.atomic
-def totp_confirm(*, user: User, secret: str, token: str, enrolment_code: str | None) -> list[str] | None:
-    """Enrol the authenticator whose secret the person scanned, checked with a code from it.
+class CodeRefused(Exception):  # noqa: N818 - a refusal the person sees, not a fault
+    """A code given to change the second factor was wrong; `what` names which one (for the form and the audit)."""
 
-    A staff account's first authenticator also needs the operator's enrolment code (used up here).
-    Returns fresh recovery codes, or None if a code was wrong.
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def totp_confirm(
+    *, user: User, secret: str, token: str, enrolment_code: str | None = None, current_code: str | None = None
+) -> list[str]:
+    """Enrol the authenticator whose secret the person scanned, checked with a code from it, replacing any other.
+
+    A staff account's first authenticator also needs the operator's enrolment code (used up here); replacing one
+    needs a code from the current authenticator (or a recovery code). The caller has checked the password again.
+    Returns fresh recovery codes; raises CodeRefused naming the first wrong code, having changed nothing.
     """
-    if enrolment_code is not None:
-        issued = EnrolmentCode.objects.select_for_update().filter(user=user, expires_at__gt=timezone.now()).first()
-        if issued is None or not hmac.compare_digest(issued.code_hash, _hash(enrolment_code.strip())):
-            return None
+    if enrolment_code is not None and not _enrolment_code_valid(user, enrolment_code):
+        raise CodeRefused("enrolment_code")
     device = _setup_device(user, secret)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     if not token.strip().isdigit() or not totp.verify(int(token.strip()), device.tolerance):
-        return None
-    if enrolment_code is not None:
-        EnrolmentCode.objects.filter(user=user).delete()
-    TOTPDevice.objects.filter(user=user).delete()  # one authenticator per person
-    device.confirmed = True
-    device.last_t = totp.t()  # the code just used cannot be used again
-    device.save()
-    _tokens_revoke(user)
-    return recovery_codes_renew(user=user)
+        raise CodeRefused("code")
+    # Checked last: it uses the current code up, and a mistyped new code must not cost the person theirs.
+    if current_code is not None and verify(user=user, token=current_code) is None:
+        raise CodeRefused("current_code")
+    with audit.atomic():
+        # Deleted in one statement: of two tabs racing with one enrolment code, one enrols.
+        if enrolment_code is not None and not _enrolment_code_use(user, enrolment_code):
+            raise CodeRefused("enrolment_code")
+        replaced = TOTPDevice.objects.filter(user=user).exists()
+        TOTPDevice.objects.filter(user=user).delete()  # one authenticator per person
+        device.confirmed = True
+        device.last_t = totp.t()  # the code just used cannot be used again
+        device.save()
+        _tokens_revoke(user)
+        codes = _recovery_codes_new(user)
+        _changed(user, "replaced" if replaced else "enrolled")
+    return codes
 
 
-@transaction.atomic
-def recovery_codes_renew(*, user: User) -> list[str]:
+def _enrolment_code_valid(user: User, code: str) -> bool:
+    issued = EnrolmentCode.objects.filter(user=user, expires_at__gt=timezone.now()).first()
+    return issued is not None and hmac.compare_digest(issued.code_hash, _hash(code.strip()))
+
+
+def _enrolment_code_use(user: User, code: str) -> bool:
+    used, _by_model = EnrolmentCode.objects.filter(
+        user=user, code_hash=_hash(code.strip()), expires_at__gt=timezone.now()
+    ).delete()
+    return bool(used)
+
+
+def recovery_codes_issue(*, user: User, current_code: str) -> list[str]:
+    """New recovery codes, asked for with a code from the authenticator (or a recovery code) and, by the caller,
+    the password. Raises CodeRefused if the code is wrong."""
+    if verify(user=user, token=current_code) is None:
+        raise CodeRefused("current_code")
+    with audit.atomic():
+        codes = _recovery_codes_new(user)
+        _changed(user, "recovery_codes")
+    return codes
+
+
+def _recovery_codes_new(user: User) -> list[str]:
     """Replace the recovery codes: each works once. Shown once; only the codes themselves are stored."""
     static, _created = StaticDevice.objects.get_or_create(user=user, name="recovery", defaults={"confirmed": True})
     static.token_set.all().delete()
     codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
     return codes
+
+
+def _changed(user: User, change: str) -> None:
+    """Audit a change to how the person signs in and e-mail them about it: if it was not them, they learn of it
+    outside the session that made it (SMS when no e-mail address is on record)."""
+    audit.append([audit.Entry(f"second_factor.{change}", "portal.user", user.pk)])
+    notifications.notification_send(
+        kind="second_factor_changed",
+        user=user,
+        via=[Channel.EMAIL],
+        context={"change": change, "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"), "path": reverse("account")},
+    )
 
 
 def verify(*, user: User, token: str) -> Device | None:
@@ -133,12 +185,13 @@ def verify(*, user: User, token: str) -> Device | None:
     return None
 
 
-@transaction.atomic
 def second_factor_disable(*, user: User) -> None:
     """Remove every device (the caller has checked the password again) and the API tokens they vouched for."""
-    for device in devices_for_user(user, confirmed=None):
-        device.delete()
-    _tokens_revoke(user)
+    with audit.atomic():
+        for device in devices_for_user(user, confirmed=None):
+            device.delete()
+        _tokens_revoke(user)
+        _changed(user, "disabled")
 
 
 def _tokens_revoke(user: User) -> None:

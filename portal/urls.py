@@ -69,13 +69,7 @@ urlpatterns = [
     path("accounts/2fa/setup/", account_views.otp_setup, name="otp_setup"),
     path("accounts/2fa/disable/", account_views.otp_disable, name="otp_disable"),
     path("accounts/2fa/recovery-codes/", account_views.recovery_codes_new, name="recovery_codes_new"),
-    path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(
-            success_url="/accounts/password/done/", http_method_names=["get", "head", "post"]
-        ),
-        name="password_change",
-    ),
+    path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -760,7 +760,7 @@ CASES = [
     ("otp_verify", "get", None, STAFF, 200, PARENTS_TO_SETUP),
     ("otp_setup", "get", None, SIGNED_IN, 200),
     ("otp_disable", "get", None, SIGNED_IN, 200),
-    ("recovery_codes_new", "post", None, SIGNED_IN, 200),
+    ("recovery_codes_new", "get", None, STAFF, 200, PARENTS_TO_SETUP),
     ("password_change", "get", None, SIGNED_IN, 200),
     ("password_change_done", "get", None, SIGNED_IN, 200),
     ("logout", "post", None, EVERYONE, 302),
@@ -815,6 +815,7 @@ CASES = [
     ("otp_verify", "post", None, STAFF, 200, PARENTS_TO_SETUP),
     ("otp_setup", "post", None, SIGNED_IN, 200),
     ("otp_disable", "post", None, SIGNED_IN, 200),
+    ("recovery_codes_new", "post", None, STAFF, 200, PARENTS_TO_SETUP),
     ("password_change", "post", None, SIGNED_IN, 200),
     ("login", "post", None, {"anonymous"}, 200),
     # --- the object axis: the same route on an object at school A (own), school B (same district, other

@@ -158,12 +158,14 @@ def test_enrolment_needs_the_operators_code_then_a_code_works_once(world, login)
     assert "<svg" in page and 'name="enrolment_code"' in page  # the QR code, inline, and the operator's code
     device = _scanned(client, user)
     # A stolen password alone cannot enrol: without the operator's code the phone's code is not enough.
-    refused = client.post(reverse("otp_setup"), {"code": _code(device), "enrolment_code": "12345678"})
+    refused = client.post(
+        reverse("otp_setup"), {"password": PASSWORD, "code": _code(device), "enrolment_code": "12345678"}
+    )
     assert refused.status_code == 200 and not TOTPDevice.objects.filter(user=user).exists()
     enrolment = second_factor.enrolment_code_issue(user=user)
     code = _code(device)
     shown = client.post(
-        reverse("otp_setup"), {"code": code, "enrolment_code": enrolment, "next": "/students/"}
+        reverse("otp_setup"), {"password": PASSWORD, "code": code, "enrolment_code": enrolment, "next": "/students/"}
     ).content.decode()
     codes = list(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
     assert len(codes) == 10 and all(c in shown for c in codes)
@@ -245,8 +247,8 @@ def test_two_simultaneous_uses_of_one_code_let_only_one_in(transactional_db):
 
 def test_a_recovery_code_works_once(world, login):
     user = world.users["counselor_b"]
-    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    [code, *_] = second_factor.recovery_codes_renew(user=user)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    [code, *_] = second_factor.recovery_codes_issue(user=user, current_code=_code(device))
     client = login(user, verified=False)
     assert client.post(reverse("otp_verify"), {"code": code})["Location"] == "/"
     client = login(user, verified=False)
@@ -273,7 +275,8 @@ def test_after_turning_it_off_the_same_session_enrols_a_new_phone_without_an_ope
     client.post(reverse("otp_disable"), {"password": PASSWORD})
     page = client.get(reverse("otp_setup")).content.decode()
     assert 'name="enrolment_code"' not in page
-    assert client.post(reverse("otp_setup"), {"code": _code(_scanned(client, user))}).status_code == 200
+    enrolled = client.post(reverse("otp_setup"), {"password": PASSWORD, "code": _code(_scanned(client, user))})
+    assert enrolled.status_code == 200
     assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
 
 

@@ -71,6 +71,8 @@ class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args, definitions, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
+        field = self.fields["consent_mode"]
+        field.help_text = f"{field.help_text} {_('Campaigns already open keep the mode they opened with.')}"
         self.definitions = {code: d for code, d in definitions.items() if d.positive_at is not None}
         current = self.instance.positive_at or {}
         for code, d in self.definitions.items():

@@ -93,6 +93,7 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "guardians": guardians,
             "can_read_log": access.can_read_access_log(request.user, student),
             "can_transfer": access.can_transfer(request.user, student),
+            "sees_focus_groups": access.sees_focus_groups(request.user, student),
         },
     )
 

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import labels
+from portal.forms import SheetField
 from portal.models import School, SchoolYear
 from portal.widgets import DateInput
 from screening.models import ScreeningPolicy
@@ -59,7 +60,7 @@ class CampaignForm(forms.Form):
 
 
 class PaperImportForm(forms.Form):
-    file = forms.FileField(label=_("Answers"), help_text=_("CSV (UTF-8) or Excel .xlsx, one row per form."))
+    file = SheetField(label=_("Answers"), help_text=_("CSV (UTF-8) or Excel .xlsx, one row per form."))
 
 
 class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]

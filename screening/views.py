@@ -372,8 +372,14 @@ def paper_import(request: AuthedRequest, pk: int) -> HttpResponse:
                                                "%(count)d forms stored; they are being scored.",
                                                result.stored) % {"count": result.stored})  # fmt: skip
             return redirect("screening:campaign", pk=pk)
+        # What is wrong with the file as a whole (its size, its kind, its header) beside the field; the rest by row.
+        whole = [paper_error(e) for e in result.errors if not e["row"]]
+        if whole:
+            form.add_error("file", whole)
         errors = [
-            _("Row %(row)s: %(message)s") % {"row": e["row"], "message": paper_error(e)} for e in result.errors[:200]
+            _("Row %(row)s: %(message)s") % {"row": e["row"], "message": paper_error(e)}
+            for e in result.errors[:200]
+            if e["row"]
         ]
     return render(request, "screening/paper_import.html", {"campaign": item, "form": form, "errors": errors})
 

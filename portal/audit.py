@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -84,8 +85,8 @@ REFUSED = frozenset({401, 403, 404, 405, 429})
 
 
 # A script retrying, or a stale tab polling, must not flood the log: at most one refusal event per person (or
-# address, signed out) and route per window. The refusals in between are counted in the cache and folded into that
-# person's next event on the route ("earlier_refusals"), counted for up to a day.
+# address, signed out) and route in each minute of the clock. The refusals in between are counted in the cache and
+# folded into that person's next event on the route ("earlier_refusals"), counted for up to a day.
 REFUSAL_WINDOW_SECONDS = 60
 REFUSAL_COUNT_SECONDS = 24 * 60 * 60
 
@@ -116,8 +117,9 @@ def _refusals_since_last_event(request: HttpRequest, route: str) -> int | None:
     user = getattr(request, "user", None)
     who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"address:{client_ip(request)}"
     key = f"audit-refused:{who}:{route}"
+    window = int(time.time() // REFUSAL_WINDOW_SECONDS)  # the clock's minute: the same on every web process
     try:
-        if not cache.add(f"{key}:window", 1, timeout=REFUSAL_WINDOW_SECONDS):
+        if not cache.add(f"{key}:{window}", 1, timeout=2 * REFUSAL_WINDOW_SECONDS):
             cache.add(f"{key}:count", 0, timeout=REFUSAL_COUNT_SECONDS)
             cache.incr(f"{key}:count")
             return None

@@ -360,6 +360,18 @@ def sees_district_reports(user: AnyUser) -> bool:
     return roles.is_official or bool(roles.staff_school_ids)
 
 
+# Focus groups (重点关注群体): left-behind child, child of migrant workers, disability, in difficulty.
+FOCUS_GROUPS = ("left_behind", "migrant_child", "disability", "in_difficulty")
+
+
+def sees_focus_groups(user: AnyUser, student: Student) -> bool:
+    """Whether a child is in a focus group: the leaders and counselors of the child's school, who plan the follow-up.
+    Never a class teacher nor a parent (a label that would follow the child: a disability is sensitive personal
+    information, PIPL art. 28), nor a platform operator. Officials see the groups only as counts on the dashboards,
+    cells under 5 suppressed (dashboards.suppression). For pages, the API and exports alike."""
+    return student.school_id in roles_of(user).staff_school_ids
+
+
 def can_transfer(user: AnyUser, student: Student) -> bool:
     """Moving a student to another school: the leaders and counselors of their current school."""
     return student.school_id in roles_of(user).staff_school_ids

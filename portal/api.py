@@ -37,9 +37,17 @@ class ClassroomSerializer(serializers.ModelSerializer[Classroom]):
         fields = ["id", "school", "grade", "name", "class_teacher"]
 
 
+_FOCUS_HELP = "A focus group: shown to the school's counselors and leaders only (null for anyone else)."
+
+
 class StudentSerializer(serializers.ModelSerializer[Student]):
     grade = serializers.IntegerField(source="classroom.grade", read_only=True)
     class_name = serializers.CharField(source="classroom.name", read_only=True)
+    # Null, not absent, for those who may not know: the schema promises every key of a row.
+    left_behind = serializers.BooleanField(read_only=True, allow_null=True, help_text=_FOCUS_HELP)
+    migrant_child = serializers.BooleanField(read_only=True, allow_null=True, help_text=_FOCUS_HELP)
+    disability = serializers.BooleanField(read_only=True, allow_null=True, help_text=_FOCUS_HELP)
+    in_difficulty = serializers.BooleanField(read_only=True, allow_null=True, help_text=_FOCUS_HELP)
 
     class Meta:
         model = Student
@@ -60,6 +68,13 @@ class StudentSerializer(serializers.ModelSerializer[Student]):
             "in_difficulty",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Student) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not access.sees_focus_groups(request.user, instance):
+            data.update(dict.fromkeys(access.FOCUS_GROUPS))
+        return data
 
 
 class GuardianSerializer(serializers.ModelSerializer[Guardian]):

@@ -16,13 +16,16 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import re
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -30,6 +33,7 @@ from django.utils import timezone
 from portal import sql
 from portal.models import AuditEvent
 
+logger = logging.getLogger(__name__)
 GENESIS = "0" * 64
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -80,15 +84,52 @@ class RequestIdMiddleware:
 REFUSED = frozenset({401, 403, 404, 405, 429})
 
 
+# A script retrying, or a stale tab polling, must not flood the log: at most one refusal event per person (or
+# address, signed out) and route in each minute of the clock. The refusals in between are counted in the cache and
+# folded into that person's next event on the route ("earlier_refusals"), counted for up to a day.
+REFUSAL_WINDOW_SECONDS = 60
+REFUSAL_COUNT_SECONDS = 24 * 60 * 60
+
+
 def record_refusal(request: HttpRequest, status: int) -> None:
-    """One event per refused request: who, which route, which ids; never the path (it may hold a token)."""
+    """A refused request's event: who, which route, which ids; never the path (it may hold a token). At most one
+    per person and route per window; it carries how many refusals were only counted since the last one."""
     match = getattr(request, "resolver_match", None)
     if match is None and status == 404:
         return
     route = match.view_name if match else ""
+    earlier = _refusals_since_last_event(request, route)
+    if earlier is None:
+        return
     ids = sorted(int(v) for v in (match.kwargs.values() if match else ()) if str(v).isdigit() and len(str(v)) < 19)
-    append([Entry("request.refused", "request", status,
-                  detail={"status": status, "method": request.method, "route": route, "ids": ids})])  # fmt: skip
+    detail: dict[str, Any] = {"status": status, "method": request.method, "route": route, "ids": ids}
+    if earlier:
+        detail["earlier_refusals"] = earlier
+    append([Entry("request.refused", "request", status, detail=detail)])
+
+
+def _refusals_since_last_event(request: HttpRequest, route: str) -> int | None:
+    """None: an event for this person and route was written within the window, so this refusal is only counted.
+    Otherwise how many were counted since that event (taken off the count atomically: what another process adds
+    meanwhile stays for the next event). With the cache unreachable every refusal is written, none lost."""
+    from portal.security import client_ip
+
+    user = getattr(request, "user", None)
+    who = f"user:{user.pk}" if user is not None and user.is_authenticated else f"address:{client_ip(request)}"
+    key = f"audit-refused:{who}:{route}"
+    window = int(time.time() // REFUSAL_WINDOW_SECONDS)  # the clock's minute: the same on every web process
+    try:
+        if not cache.add(f"{key}:{window}", 1, timeout=2 * REFUSAL_WINDOW_SECONDS):
+            cache.add(f"{key}:count", 0, timeout=REFUSAL_COUNT_SECONDS)
+            cache.incr(f"{key}:count")
+            return None
+        earlier = int(cache.get(f"{key}:count") or 0)
+        if earlier:
+            cache.decr(f"{key}:count", earlier)
+        return earlier
+    except Exception:  # noqa: BLE001 - a cache error must not cost an event: write it
+        logger.warning("refusal events unthrottled: the cache is unreachable", exc_info=True)
+        return 0
 
 
 @contextlib.contextmanager

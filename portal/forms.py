@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -5,11 +7,31 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import Classroom, School
 
 
+class SheetField(forms.FileField):
+    """A spreadsheet to import (CSV or XLSX), refused beside the field past the bytes limit the named setting holds
+    (read when the form is checked, so a deployment's value applies). Its rows are limited as it is read
+    (portal.roster.read_table)."""
+
+    def __init__(self, *, limit_setting: str = "IMPORT_MAX_BYTES", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.limit_setting = limit_setting
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        limit = getattr(settings, self.limit_setting)
+        if upload is not None and upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is larger than %(max)s MB."), code="too_large", params={"max": f"{limit / 2**20:g}"}
+            )
+        return upload
+
+
 class RosterUploadForm(forms.Form):
     school = forms.ModelChoiceField(queryset=School.objects.none(), label=_("School"))
-    file = forms.FileField(
+    file = SheetField(
         label=_("Class list"),
         help_text=_("CSV (UTF-8 or GBK) or Excel .xlsx, with the template's header line."),
+        limit_setting="ROSTER_IMPORT_MAX_BYTES",
     )
 
     def __init__(self, *args, schools, **kwargs):  # type: ignore[no-untyped-def]
@@ -18,14 +40,6 @@ class RosterUploadForm(forms.Form):
         if len(schools) == 1:
             self.fields["school"].initial = schools[0]
             self.fields["school"].widget = forms.HiddenInput()
-
-    def clean_file(self):  # type: ignore[no-untyped-def]
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.ROSTER_IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(max)s MB."), params={"max": settings.ROSTER_IMPORT_MAX_BYTES // 2**20}
-            )
-        return upload
 
 
 class StudentSearchForm(forms.Form):

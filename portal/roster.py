@@ -234,20 +234,40 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
 
 
-def read_table(content: bytes) -> tuple[list[list[str]], list[dict[str, Any]]]:
-    """Bytes of a CSV or XLSX file -> rows of cell texts (header first), or file-level errors."""
+# Blank rows read, past the rows limit, before a sheet is refused: spreadsheets keep a few formatted empty rows, but
+# a small XLSX can unpack to millions of them.
+BLANK_ROWS_FACTOR = 5
+
+
+def read_table(content: bytes, *, max_rows: int | None = None) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    """Bytes of a CSV or XLSX file -> rows of cell texts (header first), or file-level errors. With `max_rows`,
+    reading stops as soon as the sheet has more rows than that below its header ("too_many_rows"), blank rows not
+    counted up to BLANK_ROWS_FACTOR times as many: a sheet is never held whole in memory to be refused."""
     if content[:4] == b"PK\x03\x04":
-        return _read_xlsx(content)
+        return _read_xlsx(content, max_rows)
     for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK, as Excel on Chinese Windows saves it.
         try:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
         try:
-            return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))], []
+            return _capped(([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))), max_rows)
         except csv.Error:  # e.g. a field longer than the csv module's limit
             return [], [_err(0, "file", "unreadable")]
     return [], [_err(0, "file", "encoding")]
+
+
+def _capped(rows: Iterable[list[str]], max_rows: int | None) -> tuple[list[list[str]], list[dict[str, Any]]]:
+    if max_rows is None:
+        return list(rows), []
+    kept: list[list[str]] = []
+    filled = 0
+    for row in rows:
+        kept.append(row)
+        filled += any(row)
+        if filled > max_rows + 1 or len(kept) > BLANK_ROWS_FACTOR * (max_rows + 1):
+            return [], [_err(0, "file", "too_many_rows", max=max_rows)]
+    return kept, []
 
 
 def _cell_text(value: Any) -> str:
@@ -262,7 +282,7 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(content: bytes) -> tuple[list[list[str]], list[dict[str, Any]]]:
+def _read_xlsx(content: bytes, max_rows: int | None) -> tuple[list[list[str]], list[dict[str, Any]]]:
     from openpyxl import load_workbook
 
     # openpyxl raises many kinds of error for a damaged file, while opening or while reading rows
@@ -273,16 +293,15 @@ def _read_xlsx(content: bytes) -> tuple[list[list[str]], list[dict[str, Any]]]:
         return [], [_err(0, "file", "unreadable")]
     try:
         sheet = workbook.worksheets[0]
-        rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return _capped(([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)), max_rows)
     except Exception:  # noqa: BLE001
         return [], [_err(0, "file", "unreadable")]
     finally:
         workbook.close()
-    return rows, []
 
 
 def parse_roster(content: bytes, *, grades: Iterable[int], today: dt.date) -> ParsedRoster:
-    table, errors = read_table(content)
+    table, errors = read_table(content, max_rows=MAX_ROWS)
     if errors:
         return ParsedRoster([], errors, 0)
     # Number rows as the spreadsheet does (header = 1) before dropping blank ones, so errors point at the right row.
@@ -290,8 +309,6 @@ def parse_roster(content: bytes, *, grades: Iterable[int], today: dt.date) -> Pa
     if len(numbered) < 2:
         return ParsedRoster([], [_err(0, "file", "empty")], 0)
     header, body = numbered[0][1], numbered[1:]
-    if len(body) > MAX_ROWS:
-        return ParsedRoster([], [_err(0, "file", "too_many_rows", max=MAX_ROWS)], len(body))
 
     index: dict[str, int] = {}
     for position, text in enumerate(header):

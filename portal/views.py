@@ -95,6 +95,7 @@ def student_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "can_read_log": access.can_read_access_log(request.user, student),
             "can_transfer": access.can_transfer(request.user, student),
             "sections": render_student(request, request.user, student),
+            "sees_focus_groups": access.sees_focus_groups(request.user, student),
         },
     )
 
@@ -157,7 +158,11 @@ def roster_import_new(request: AuthedRequest) -> HttpResponse:
             filename=upload.name,
             content=upload.read(),
         )
-        return redirect("roster_import_detail", pk=roster_import.pk)
+        whole = [error_message(e) for e in roster_import.errors if not e["row"]]
+        if not whole:
+            return redirect("roster_import_detail", pk=roster_import.pk)
+        # Refused as a whole (too many rows, not a sheet, empty): said beside the field, to choose another file.
+        form.add_error("file", whole)
     return render(request, "portal/roster_import_new.html", {"form": form})
 
 

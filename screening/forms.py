@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import labels
+from portal.forms import SheetField
 from portal.models import School, SchoolYear
 from portal.widgets import DateInput
 from screening.models import ScreeningPolicy
@@ -59,7 +60,7 @@ class CampaignForm(forms.Form):
 
 
 class PaperImportForm(forms.Form):
-    file = forms.FileField(label=_("Answers"), help_text=_("CSV (UTF-8) or Excel .xlsx, one row per form."))
+    file = SheetField(label=_("Answers"), help_text=_("CSV (UTF-8) or Excel .xlsx, one row per form."))
 
 
 class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -71,6 +72,8 @@ class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args, definitions, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
+        field = self.fields["consent_mode"]
+        field.help_text = f"{field.help_text} {_('Campaigns already open keep the mode they opened with.')}"
         self.definitions = {code: d for code, d in definitions.items() if d.positive_at is not None}
         current = self.instance.positive_at or {}
         for code, d in self.definitions.items():

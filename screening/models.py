@@ -113,6 +113,10 @@ class Campaign(models.Model):
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
     status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    # The district's consent mode when the campaign opened (services.campaign_open), kept for the whole campaign:
+    # guardians were asked (opt-in) or told they may refuse (opt-out) under it, and a policy changed later cannot
+    # turn a notice into a consent, nor a consent request into a notice. Blank while a draft.
+    consent_mode = models.CharField(_("consent"), max_length=10, choices=ConsentMode.choices, blank=True)
     created_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -207,6 +211,27 @@ class ResponseStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     SUBMITTED = "submitted", _("Submitted")
     SCORED = "scored", _("Scored")
+    # A submitted response the scorer could not score (Response.score_error says why): set aside for a person to
+    # look at, so that the rest of the batch is scored. A critical answer on it is still acted on (triage_urgent).
+    UNSCOREABLE = "unscoreable", _("Could not be scored")
+
+
+# Why a response could not be scored (Response.score_error["code"]), in the words a counselor reads.
+SCORE_ERRORS = {
+    "bad_answer": _(
+        "An answer is not one the questionnaire offers. Talk with the student, and ask the support team to correct "
+        "the stored answer."
+    ),
+    "unknown_item": _(
+        "The form holds a question the questionnaire does not have. Ask the support team to correct the stored form."
+    ),
+    "definition": _("The questionnaire's definition could not be read. Ask the support team to check it."),
+    "policy": _(
+        "The district's cut-off for this questionnaire is not one the questionnaire allows. Ask the district to "
+        "correct its screening policy."
+    ),
+    "unexpected": _("Scoring failed for a reason nobody foresaw. Tell the support team."),
+}
 
 
 class ReviewFlag(models.TextChoices):
@@ -254,6 +279,9 @@ class Response(models.Model):
     # A critical answer waiting for its urgent triage since then: set with the answer, cleared by the triage, so
     # a task lost between commit and the broker is queued again by the sweeper (services.urgent_sweep).
     urgent_since = models.DateTimeField(null=True, blank=True)
+    # Why the scorer could not score it (status "unscoreable"): {"code": a SCORE_ERRORS key, "item": n or None}.
+    # A database default too, for bulk loads (COPY) that leave the column out.
+    score_error = models.JSONField(default=dict, db_default=models.Value({}, models.JSONField()), blank=True)
 
     objects = AuditedQuerySet.as_manager()
     AUDIT_STUDENT = "participation__student"
@@ -275,10 +303,23 @@ class Response(models.Model):
             models.Index(
                 fields=["urgent_since"], name="response_urgent", condition=models.Q(urgent_since__isnull=False)
             ),  # fmt: skip
+            # The campaign page's "could not be scored" list: only the few rows set aside.
+            models.Index(
+                fields=["participation"], name="response_unscoreable", condition=models.Q(status="unscoreable")
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:
         return f"response #{self.pk}"
+
+    @property
+    def score_error_text(self) -> str:
+        """Why it could not be scored, in words (never the code)."""
+        error = self.score_error or {}
+        message = str(SCORE_ERRORS.get(error.get("code", ""), SCORE_ERRORS["unexpected"]))
+        if error.get("item"):
+            return _("Question %(item)s: %(message)s") % {"item": error["item"], "message": message}
+        return message
 
 
 class JobStatus(models.TextChoices):

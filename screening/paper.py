@@ -54,18 +54,15 @@ def _err(row: int, code: str, **params: Any) -> dict[str, Any]:
 
 
 def parse_paper(content: bytes) -> ParsedPaper:
-    table, file_errors = read_table(content)
+    table, file_errors = read_table(content, max_rows=MAX_ROWS)
     parsed = ParsedPaper()
     if file_errors:
-        parsed.errors = [_err(0, e["code"]) for e in file_errors]
+        parsed.errors = [_err(0, e["code"], max=MAX_ROWS) for e in file_errors]
         return parsed
     # Number rows as the spreadsheet does before dropping blank ones, so that errors point at the right row.
     numbered = [(line, row) for line, row in enumerate(table, 1) if any(cell.strip() for cell in row)]
     if len(numbered) < 2:
         parsed.errors.append(_err(0, "empty"))
-        return parsed
-    if len(numbered) > MAX_ROWS + 1:
-        parsed.errors.append(_err(0, "too_many_rows", max=MAX_ROWS))
         return parsed
     header = [cell.strip().lower() for cell in numbered[0][1]]
     items = header[2:]

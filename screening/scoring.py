@@ -17,7 +17,17 @@ TIERS = ("none", "general", "severe", "major")  # crisis tiers 0-3: general ä¸€è
 
 
 class AnswerError(ValueError):
-    """Answers that do not fit the definition (unknown item, value not on the scale)."""
+    """Answers that do not fit the definition: `code` "unknown_item" (not a question of it) or "bad_answer" (a
+    value not on its scale), and the item concerned (None when it is not a number)."""
+
+    def __init__(self, message: str, *, code: str = "bad_answer", item: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.item = item
+
+
+class PolicyError(ValueError):
+    """A district's cut-off that the definition does not allow."""
 
 
 @dataclass(frozen=True)
@@ -33,11 +43,11 @@ class Policy:
         if chosen is None:
             return definition.positive_at
         if definition.positive_at is not None and chosen > definition.positive_at:
-            raise ValueError(f"{definition.code}: a policy may lower the cut-off, never raise it")
+            raise PolicyError(f"{definition.code}: a policy may lower the cut-off, never raise it")
         if chosen < 1:
-            raise ValueError(f"{definition.code}: a cut-off of {chosen} would flag every student")
+            raise PolicyError(f"{definition.code}: a cut-off of {chosen} would flag every student")
         if definition.positive_at_allowed and chosen not in definition.positive_at_allowed:
-            raise ValueError(f"{definition.code}: choose one of {list(definition.positive_at_allowed)}")
+            raise PolicyError(f"{definition.code}: choose one of {list(definition.positive_at_allowed)}")
         return chosen
 
 
@@ -76,13 +86,13 @@ def clean_answers(definition: Definition, answers: Mapping[Any, Any]) -> dict[in
         try:
             number = int(key)
         except (TypeError, ValueError) as exc:
-            raise AnswerError(f"item {key!r} is not a number") from exc
+            raise AnswerError(f"item {key!r} is not a number", code="unknown_item") from exc
         if number not in cleaned:
-            raise AnswerError(f"item {number} is not in {definition.code}")
+            raise AnswerError(f"item {number} is not in {definition.code}", code="unknown_item", item=number)
         if value is None or value == "":
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value not in definition.values:
-            raise AnswerError(f"item {number}: {value!r} is not one of {sorted(definition.values)}")
+            raise AnswerError(f"item {number}: {value!r} is not one of {sorted(definition.values)}", item=number)
         cleaned[number] = value
     return cleaned
 

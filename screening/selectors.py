@@ -96,6 +96,39 @@ def progress(campaign: Campaign, user: AnyUser) -> list[Progress]:
     ]
 
 
+def unscoreable(campaign: Campaign, user: AnyUser) -> QuerySet[Response]:
+    """The campaign's forms the scorer set aside (services._set_aside), named, for the staff of the students'
+    schools (the clinical scope); oldest first."""
+    rows = Response.objects.filter(participation__campaign=campaign, status=ResponseStatus.UNSCOREABLE)
+    return (
+        access.scope_clinical(rows, user, student_path="participation__student")
+        .select_related("instrument", "participation__student__classroom")
+        .order_by("submitted_at", "id")
+    )
+
+
+@dataclass
+class SetAside:
+    """How many of a campaign's forms could not be scored, for one reason (officials: counts, never a name)."""
+
+    reason: str
+    count: int
+
+
+def unscoreable_counts(campaign: Campaign) -> list[SetAside]:
+    """The campaign's forms set aside by the scorer, counted by reason, in words."""
+    rows = (
+        Response.objects.filter(participation__campaign=campaign, status=ResponseStatus.UNSCOREABLE)
+        .values("score_error__code")
+        .annotate(count=Count("id"))
+        .order_by("-count")
+    )
+    return [
+        SetAside(Response(score_error={"code": r["score_error__code"], "item": None}).score_error_text, r["count"])
+        for r in rows
+    ]
+
+
 def code_sheet(campaign: Campaign, classroom: Classroom) -> QuerySet[Participation]:
     """A class's printable sheet: each student's code and whether they may take part."""
     return (
@@ -115,10 +148,12 @@ def classrooms_for(campaign: Campaign, user: AnyUser) -> QuerySet[Classroom]:
 
 
 def student_file(student: Student) -> QuerySet[Response]:
-    """The student's screening results over the years (心理档案), newest first. Call only for a student the
-    user may see clinically (access.scope_clinical)."""
+    """The student's screening results over the years (心理档案), newest first, with the forms that could not be
+    scored (and why). Call only for a student the user may see clinically (access.scope_clinical)."""
     return (
-        Response.objects.filter(participation__student=student, status=ResponseStatus.SCORED)
+        Response.objects.filter(
+            participation__student=student, status__in=[ResponseStatus.SCORED, ResponseStatus.UNSCOREABLE]
+        )
         .select_related("instrument", "participation__campaign__school_year")
         .prefetch_related("answer_changes")
         .order_by("-participation__campaign__opens_on", "instrument__code")
@@ -143,9 +178,11 @@ def changed_answers(response: Response, *, zh: bool) -> list[ChangedAnswer]:
     skipped = str(_("I'd rather not answer"))
     return [
         ChangedAnswer(
-            item=change.item, previous=skipped if change.previous is None else options.get(change.previous, "?"),
+            item=change.item,
+            previous=skipped if change.previous is None else options.get(change.previous, "?"),
             value=skipped if change.value is None else options.get(change.value, "?"),
-            previous_critical=change.previous_critical, changed_at=change.changed_at,
+            previous_critical=change.previous_critical,
+            changed_at=change.changed_at,
         )  # fmt: skip
         for change in response.answer_changes.all()
     ]

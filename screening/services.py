@@ -39,7 +39,7 @@ from screening.models import (
     ReviewFlag,
     ScreeningPolicy,
 )
-from screening.scoring import TIERS, Policy, Result, score
+from screening.scoring import TIERS, AnswerError, Policy, PolicyError, Result, score
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +155,13 @@ def campaign_open(*, campaign: Campaign, by: User) -> int:
     (or, where guardians may opt out, a notice) to the primary guardian. Returns the number invited."""
     policy = policy_for(campaign.district_id)
     with audit.atomic():
-        if not Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(status=CampaignStatus.OPEN):
+        # The campaign keeps the consent mode it opens with (Campaign.consent_mode): its guardians are asked or
+        # told under it, whatever the district's policy says later.
+        if not Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.DRAFT).update(
+            status=CampaignStatus.OPEN, consent_mode=policy.consent_mode
+        ):
             raise Refused("not_draft")
+        campaign.status, campaign.consent_mode = CampaignStatus.OPEN, policy.consent_mode
         students = list(
             Student.objects.filter(
                 school__in=campaign.schools.all(), status="active",
@@ -185,9 +190,8 @@ def campaign_open(*, campaign: Campaign, by: User) -> int:
                 _consent_message(participation, guardian)
             if participation.consent == Consent.NOT_NEEDED:
                 _parent_form_message(participation)
-        audit.append(
-            [audit.Entry("campaign.open", "screening.campaign", campaign.pk, detail={"invited": len(participations)})]
-        )
+        detail = {"invited": len(participations), "consent_mode": policy.consent_mode}
+        audit.append([audit.Entry("campaign.open", "screening.campaign", campaign.pk, detail=detail)])
     return len(participations)
 
 
@@ -276,13 +280,17 @@ def consent_answer(*, token: str, granted: bool) -> Participation:
     withdrawn until the student has started."""
     participation = participation_for_consent_token(token)
     with audit.atomic():
-        updated = Participation.objects.filter(pk=participation.pk, started_at__isnull=True).update(
+        # The participation row is the lock every writer of answers takes (answer_save, the kiosk, paper_import):
+        # a refusal and a form stored at the same moment serialise on it, so a form is stored only while consent
+        # stands, and consent is answered only while nothing has been stored.
+        locked = Participation.objects.select_for_update().only("started_at").get(pk=participation.pk)
+        if locked.started_at is not None:
+            raise Refused("started")
+        Participation.objects.filter(pk=participation.pk).update(
             consent=Consent.GRANTED if granted else Consent.REFUSED, consent_at=timezone.now(),
             consent_by=StudentGuardian.objects.filter(student=participation.student_id, is_primary=True)
             .values("guardian_id")[:1],
         )  # fmt: skip
-        if not updated:
-            raise Refused("started")
         participation.refresh_from_db()
         if participation.consent == Consent.GRANTED:
             _parent_form_message(participation)
@@ -538,7 +546,11 @@ def response_submit(*, code: str, instrument_code: str, answers: dict[int, int |
 def _hits_critical(definition: Definition, item: int, value: int | None) -> bool:
     """A critical item answered at or above its threshold, or skipped: an unanswered critical item counts as
     answered positively."""
-    return any(c.item == item and (value is None or value >= c.at_least) for c in definition.critical)
+    # A value that is not a number (a stored form the scorer cannot read) counts as positive too: never as "no".
+    return any(
+        c.item == item and (value is None or not isinstance(value, int) or value >= c.at_least)
+        for c in definition.critical
+    )
 
 
 def _submit(response: Response, now: dt.datetime) -> None:
@@ -634,6 +646,28 @@ def _apply(
     response.scored_with_id = response.instrument_id if scored_with is None else scored_with.pk
 
 
+SET_ASIDE_FIELDS = ["status", "score_error"]
+
+
+def _set_aside(response: Response, exc: Exception) -> None:
+    """A submitted form the scorer cannot score (an answer off the scale, a definition or a cut-off that cannot be
+    applied): set aside with why, in Response.score_error, for the counselor to see on the campaign page and in the
+    student's file, while the rest of the batch is scored."""
+    if isinstance(exc, AnswerError):
+        error: dict[str, Any] = {"code": exc.code, "item": exc.item}
+    elif isinstance(exc, PolicyError):
+        error = {"code": "policy", "item": None}
+    elif isinstance(exc, DefinitionError):
+        error = {"code": "definition", "item": None}
+    else:
+        error = {"code": "unexpected", "item": None}
+    response.status, response.score_error = ResponseStatus.UNSCOREABLE, error
+    # The kind only, without the message or a traceback for answers: an AnswerError quotes the answer, and
+    # answers never reach a log.
+    logger.error("screening response %s could not be scored: %s (%s)", response.pk, error["code"],
+                 type(exc).__name__, exc_info=error["code"] == "unexpected")  # fmt: skip
+
+
 # What score_batch loads of a response: what score() and review_flags() read.
 SCORING_READS = ["id", "participation_id", "instrument_id", "source", "answers", "started_at", "submitted_at"]
 SCORED_FIELDS = ["status", "scored_at", "valid", "total", "band", "positive", "critical", "outcome", "subscales",
@@ -669,19 +703,29 @@ def score_batch(limit: int = 500) -> int:
         fixes = _rescore_targets({r.campaign_pk for r in responses})
         definitions: dict[int, Definition] = {}
         policies: dict[int, Policy] = {}
+        scored, set_aside = [], []
         for response in responses:
             given = instruments[response.instrument_id]
             rules = fixes.get((response.campaign_pk, given.code), given)
-            if rules.pk not in definitions:
-                definitions[rules.pk] = rules.parsed
-            definition = definitions[rules.pk]
-            district_id = response.district_pk
-            if district_id not in policies:
-                policies[district_id] = district_policy(district_id)
-            result = score(definition, response.answers, policies[district_id])
-            _apply(response, result, review_flags(definition, response), now, scored_with=rules)
-        Response.objects.bulk_update(responses, SCORED_FIELDS, batch_size=500)
-        _triage({r.participation_id for r in responses}, {r.pk for r in responses})
+            try:
+                if rules.pk not in definitions:
+                    definitions[rules.pk] = rules.parsed
+                definition = definitions[rules.pk]
+                district_id = response.district_pk
+                if district_id not in policies:
+                    policies[district_id] = district_policy(district_id)
+                result = score(definition, response.answers, policies[district_id])
+                flags = review_flags(definition, response)
+            except Exception as exc:  # noqa: BLE001 - one form that cannot be scored must not stop the others
+                _set_aside(response, exc)
+                set_aside.append(response)
+                continue
+            _apply(response, result, flags, now, scored_with=rules)
+            scored.append(response)
+        Response.objects.bulk_update(scored, SCORED_FIELDS, batch_size=500)
+        Response.objects.bulk_update(set_aside, SET_ASIDE_FIELDS, batch_size=500)
+        if scored:
+            _triage({r.participation_id for r in scored}, {r.pk for r in scored})
     return len(responses)
 
 
@@ -699,9 +743,21 @@ def triage_urgent(response_id: int) -> None:
         definition = response.instrument.parsed
         answers = {k: v for k, v in response.answers.items()}
         policy = district_policy(response.participation.campaign.district_id)
-        if response.status == ResponseStatus.IN_PROGRESS:
-            # Unfinished: act on the critical answer itself, without storing a partial score. Only "thoughts
-            # of killing yourself right now" (the ASQ's question 5) suggests major on its own.
+        if response.status == ResponseStatus.SUBMITTED:
+            try:
+                result, flags = score(definition, answers, policy), review_flags(definition, response)
+            except Exception as exc:  # noqa: BLE001 - set aside as the batch would; its critical answer acted on below
+                _set_aside(response, exc)
+                response.save(update_fields=SET_ASIDE_FIELDS)
+            else:
+                _apply(response, result, flags, timezone.now())
+                response.save(update_fields=SCORED_FIELDS)
+                _triage({response.participation_id}, {response.pk})
+                return
+        if response.status in (ResponseStatus.IN_PROGRESS, ResponseStatus.UNSCOREABLE):
+            # Unfinished, or a form that could not be scored: act on the critical answer itself, without storing
+            # a partial score. Only "thoughts of killing yourself right now" (the ASQ's question 5) suggests major
+            # on its own.
             hit = [c.item for c in definition.critical if str(c.item) in answers
                    and _hits_critical(definition, c.item, answers[str(c.item)])]  # fmt: skip
             if not hit:
@@ -711,10 +767,6 @@ def triage_urgent(response_id: int) -> None:
                         "instrument": response.instrument.code, "version": response.instrument.version,
                         "critical_items": hit, "tier": TIERS[tier], "partial": True}  # fmt: skip
             _raise(response.participation, tier, [evidence], cause=f"response:{response.pk}")
-        elif response.status == ResponseStatus.SUBMITTED:
-            _apply(response, score(definition, answers, policy), review_flags(definition, response), timezone.now())
-            response.save(update_fields=SCORED_FIELDS)
-            _triage({response.participation_id}, {response.pk})
         # Scored already: whoever scored it triaged it.
 
 
@@ -797,15 +849,71 @@ class PaperResult:
 
 def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: bytes) -> PaperResult:
     """Store paper forms typed into a sheet, all or nothing, through the same scoring path as the web form."""
-    from screening.paper import YES_NO, _err, parse_paper
+    from screening.paper import _err, parse_paper
 
     parsed = parse_paper(content)
     if parsed.errors and not parsed.rows:
         return PaperResult(parsed.errors, 0)
-    errors = list(parsed.errors)
+    errors, plan = _paper_plan(campaign, list(school_ids), parsed.rows)
+    errors = parsed.errors + errors
+    if errors:
+        return PaperResult(sorted(errors, key=lambda e: e["row"]), 0)
+    now = timezone.now()
+    with audit.atomic():
+        # The sheet was checked without locks. The participation rows are now locked (in id order, so that two
+        # imports never deadlock) and checked again: a guardian's refusal (consent_answer takes the same lock) or
+        # another import committed since refuses its rows, and nothing is stored.
+        ids = sorted({p.pk for p, *_ in plan})
+        consent = dict(
+            Participation.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "consent")
+        )
+        done = set(
+            Response.objects.filter(participation_id__in=ids)
+            .exclude(status=ResponseStatus.IN_PROGRESS)
+            .values_list("participation_id", "instrument__code")
+        )
+        late = []
+        for participation, instrument, _definition, _answers, row in plan:
+            number = participation.student.student_number
+            if consent[participation.pk] in (Consent.REFUSED, Consent.PENDING):
+                late.append(_err(row, "not_consented", value=number))
+            elif (participation.pk, instrument.code) in done:
+                late.append(_err(row, "already_done", value=number, instrument=instrument.code))
+        if late:
+            return PaperResult(late, 0)
+        for participation, instrument, definition, answers, _row in plan:
+            full = {str(n): answers.get(str(n)) for n in definition.numbers}
+            response, _ = Response.objects.update_or_create(
+                participation=participation, instrument=instrument,
+                defaults={"answers": full, "source": ResponseSource.PAPER, "status": ResponseStatus.SUBMITTED,
+                          "submitted_at": now, "started_at": now},
+            )  # fmt: skip
+            if any(_hits_critical(definition, int(n), v) for n, v in full.items()):
+                _urgent(response.pk, now)
+        Participation.objects.filter(pk__in=ids, started_at__isnull=True).update(started_at=now)
+        for participation in {p.pk: p for p, *_ in plan}.values():
+            if next_step(participation) is None:
+                Participation.objects.filter(pk=participation.pk, completed_at__isnull=True).update(completed_at=now)
+        audit.append(audit.entries_for(Response, [r.pk for r in Response.objects.filter(
+            participation_id__in=ids, source=ResponseSource.PAPER, submitted_at=now)], verb="import"))  # fmt: skip
+        transaction.on_commit(_score_enqueue, robust=True)
+    return PaperResult([], len(plan))
+
+
+PaperPlan = list[tuple[Participation, Instrument, Definition, dict[str, int | None], int]]
+
+
+def _paper_plan(
+    campaign: Campaign, school_ids: list[int], rows: Iterable[Any]
+) -> tuple[list[dict[str, Any]], PaperPlan]:
+    """Each row of a paper sheet checked against the campaign (read without locks): its errors, and what to store
+    (participation, instrument, its definition, the answers, the row)."""
+    from screening.paper import YES_NO, _err
+
+    errors: list[dict[str, Any]] = []
     participations = {
         p.student.student_number: p
-        for p in Participation.objects.filter(campaign=campaign, student__school_id__in=list(school_ids))
+        for p in Participation.objects.filter(campaign=campaign, student__school_id__in=school_ids)
         .select_related("student__classroom")
     }  # fmt: skip
     batteries = {
@@ -819,8 +927,8 @@ def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: byte
         .values_list("participation_id", "instrument__code")
     )
     seen: dict[tuple[str, str], int] = {}
-    plan = []
-    for row in parsed.rows:
+    plan: PaperPlan = []
+    for row in rows:
         participation = participations.get(row.student_number)
         if participation is None:
             errors.append(_err(row.row, "unknown_student", value=row.student_number))
@@ -857,29 +965,8 @@ def paper_import(*, campaign: Campaign, school_ids: Iterable[int], content: byte
             else:
                 answers[item] = value
         if len(answers) == len(row.cells):
-            plan.append((participation, instrument, definition, answers))
-    if errors:
-        return PaperResult(sorted(errors, key=lambda e: e["row"]), 0)
-    now = timezone.now()
-    with audit.atomic():
-        for participation, instrument, definition, answers in plan:
-            full = {str(n): answers.get(str(n)) for n in definition.numbers}
-            response, _ = Response.objects.update_or_create(
-                participation=participation, instrument=instrument,
-                defaults={"answers": full, "source": ResponseSource.PAPER, "status": ResponseStatus.SUBMITTED,
-                          "submitted_at": now, "started_at": now},
-            )  # fmt: skip
-            if any(_hits_critical(definition, int(n), v) for n, v in full.items()):
-                _urgent(response.pk, now)
-        ids = {p.pk for p, *_ in plan}
-        Participation.objects.filter(pk__in=ids, started_at__isnull=True).update(started_at=now)
-        for participation in {p.pk: p for p, *_ in plan}.values():
-            if next_step(participation) is None:
-                Participation.objects.filter(pk=participation.pk, completed_at__isnull=True).update(completed_at=now)
-        audit.append(audit.entries_for(Response, [r.pk for r in Response.objects.filter(
-            participation_id__in=ids, source=ResponseSource.PAPER, submitted_at=now)], verb="import"))  # fmt: skip
-        transaction.on_commit(_score_enqueue, robust=True)
-    return PaperResult([], len(plan))
+            plan.append((participation, instrument, definition, answers, row.row))
+    return errors, plan
 
 
 # --- reminders ---------------------------------------------------------------------------------------------

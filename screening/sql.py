@@ -55,9 +55,9 @@ _KIOSK_WRITE = Prepared(
     """
 WITH response AS (
   INSERT INTO screening_response (participation_id, instrument_id, source, answers, status, started_at,
-                                  submitted_at, band, outcome, subscales, review_flags)
+                                  submitted_at, band, outcome, subscales, review_flags, score_error)
   VALUES (%s::bigint, %s::bigint, %s::varchar, %s::jsonb, %s::varchar, %s::timestamptz, %s::timestamptz,
-          '', '', '{}', '[]')
+          '', '', '{}', '[]', '{}')
   RETURNING id
 )
 UPDATE screening_participation SET started_at = COALESCE(started_at, %s::timestamptz), completed_at = %s::timestamptz

@@ -21,7 +21,7 @@ from portal.selectors import school_staff
 from portal.views import AuthedRequest
 from screening import changes, selectors, services
 from screening.forms import CampaignForm, CodeForm, PaperImportForm, PolicyForm
-from screening.models import CampaignStatus, Participation
+from screening.models import CampaignStatus, Participation, Response, ResponseStatus
 from screening.paper import paper_error
 
 SESSION_KEY = "screening_participation"
@@ -285,12 +285,17 @@ def campaign_new(request: AuthedRequest) -> HttpResponse:
 def campaign(request: AuthedRequest, pk: int) -> HttpResponse:
     item = access.get_or_404(selectors.campaigns_for(request.user), pk=pk)
     is_official = access.can_run_campaigns(request.user, item.district_id)
+    # Forms the scorer set aside: named for the students' own school, counted by reason for the district.
+    unscoreable = [] if is_official else list(selectors.unscoreable(item, request.user)[:200])
+    if unscoreable:
+        audit.record_read(Response, [r.pk for r in unscoreable], detail={"via": "campaign_unscoreable"})
     return render(request, "screening/campaign.html", {
         "campaign": item, "rows": selectors.progress(item, request.user), "is_official": is_official,
         "classrooms": [] if is_official else selectors.classrooms_for(item, request.user),
         "batteries": item.batteries.select_related("instrument"),
         "latest": services.latest_instruments() if is_official else {},
         "jobs": item.rescore_jobs.select_related("to_instrument")[:10] if is_official else [],
+        "unscoreable": unscoreable, "unscoreable_counts": selectors.unscoreable_counts(item) if is_official else [],
     })  # fmt: skip
 
 
@@ -367,8 +372,14 @@ def paper_import(request: AuthedRequest, pk: int) -> HttpResponse:
                                                "%(count)d forms stored; they are being scored.",
                                                result.stored) % {"count": result.stored})  # fmt: skip
             return redirect("screening:campaign", pk=pk)
+        # What is wrong with the file as a whole (its size, its kind, its header) beside the field; the rest by row.
+        whole = [paper_error(e) for e in result.errors if not e["row"]]
+        if whole:
+            form.add_error("file", whole)
         errors = [
-            _("Row %(row)s: %(message)s") % {"row": e["row"], "message": paper_error(e)} for e in result.errors[:200]
+            _("Row %(row)s: %(message)s") % {"row": e["row"], "message": paper_error(e)}
+            for e in result.errors[:200]
+            if e["row"]
         ]
     return render(request, "screening/paper_import.html", {"campaign": item, "form": form, "errors": errors})
 
@@ -387,6 +398,8 @@ def student_file(request: AuthedRequest, pk: int) -> HttpResponse:
         response.changed_answers = selectors.changed_answers(response, zh=zh)  # type: ignore[attr-defined]
     previous: dict[str, int | None] = {}
     for response in reversed(responses):
+        if response.status == ResponseStatus.UNSCOREABLE:
+            continue  # no result: the trend goes from the result before it to the one after
         before = previous.get(response.instrument.code)
         if before is not None and response.total is not None:
             response.change = response.total - before  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import SheetField
 from portal.widgets import DateInput, DateTimeInput
 from training.models import LessonKind, ParentEpisode, Programme, Technique
 
@@ -65,3 +66,9 @@ class EpisodeForm(forms.ModelForm):  # type: ignore[type-arg]
         if not data.get("link") and not data.get("video") and not data.get("live"):
             raise forms.ValidationError(_("Give a link or a video file, or make it a live session."))
         return data
+
+
+class SheetForm(forms.Form):
+    """An attendance sheet or the teacher roster to import: its size checked here, its rows by the service."""
+
+    file = SheetField(label=_("File"))

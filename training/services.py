@@ -177,14 +177,24 @@ class ImportResult:
     applied: int
 
 
+# An attendance sheet lists a session's places (at most 2,000); a teacher roster a district's few hundred teachers.
+MAX_ROWS = 5000
+
+
+def _sheet_error(file_errors: list[dict[str, Any]]) -> str:
+    if any(e["code"] == "too_many_rows" for e in file_errors):
+        return _("The file has more than %(max)s rows.") % {"max": MAX_ROWS}
+    return _("The file could not be read, or it has no rows below its header line.")
+
+
 def attendance_import(*, session: TrainingSession, content: bytes) -> ImportResult:
     """An attendance sheet (XLSX or CSV): 用户名 (username), 出勤 (是/否). Checked whole, then applied; hours
     are credited once, as on the tablet."""
     from portal.roster import read_table
 
-    table, file_errors = read_table(content)
+    table, file_errors = read_table(content, max_rows=MAX_ROWS)
     if file_errors or len(table) < 2:
-        return ImportResult([_("The file could not be read, or it has no rows below its header line.")], 0)
+        return ImportResult([_sheet_error(file_errors)], 0)
     header = [c.strip().lower() for c in table[0]]
     if header[:2] not in (["用户名", "出勤"], ["username", "attended"]):
         return ImportResult([_("The first columns must be 用户名 and 出勤.")], 0)
@@ -216,9 +226,9 @@ def roster_import(*, schools: Iterable[School], content: bytes) -> ImportResult:
     from portal.roster import read_table
     from training.models import Qualification, QualificationKind, TeacherProfile
 
-    table, file_errors = read_table(content)
+    table, file_errors = read_table(content, max_rows=MAX_ROWS)
     if file_errors or len(table) < 2:
-        return ImportResult([_("The file could not be read, or it has no rows below its header line.")], 0)
+        return ImportResult([_sheet_error(file_errors)], 0)
     header = [c.strip() for c in table[0]]
     if header[:2] != ["用户名", "专兼职"]:
         return ImportResult([_("The first columns must be 用户名 and 专兼职.")], 0)

@@ -22,7 +22,7 @@ from portal.exports import xlsx_response
 from portal.models import Classroom, District, School, Student
 from portal.views import AuthedRequest
 from training import certificates, selectors, services
-from training.forms import EpisodeForm, LessonForm, ProgrammeForm, SessionForm
+from training.forms import EpisodeForm, LessonForm, ProgrammeForm, SessionForm, SheetForm
 from training.models import (
     Certificate,
     Enrolment,
@@ -117,8 +117,12 @@ def certificates_issue(request: AuthedRequest, pk: int) -> HttpResponse:
 def session(request: AuthedRequest, pk: int) -> HttpResponse:
     """The sign-in sheet: printed, or ticked on a tablet on the day."""
     item = access.get_or_404(TrainingSession.objects.filter(programme__in=_programmes(request)), pk=pk)
+    return _session_page(request, item, SheetForm())
+
+
+def _session_page(request: AuthedRequest, item: TrainingSession, form: SheetForm) -> HttpResponse:
     enrolments = item.enrolments.exclude(status="cancelled").select_related("user").order_by("status", "created_at")
-    return render(request, "training/session.html", {"session": item, "enrolments": enrolments})
+    return render(request, "training/session.html", {"session": item, "enrolments": enrolments, "form": form})
 
 
 @login_required
@@ -193,7 +197,7 @@ def staffing(request: AuthedRequest) -> HttpResponse:
     report = selectors.staffing(schools)
     if request.GET.get("format") == "xlsx":
         return _staffing_xlsx(report)
-    return render(request, "training/staffing.html", {"report": report})
+    return render(request, "training/staffing.html", {"report": report, "form": SheetForm()})
 
 
 def _staffing_xlsx(report: selectors.Staffing) -> HttpResponse:
@@ -245,14 +249,15 @@ def curriculum(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def attendance_import(request: AuthedRequest, pk: int) -> HttpResponse:
     item = access.get_or_404(TrainingSession.objects.filter(programme__in=_programmes(request)), pk=pk)
-    upload = request.FILES.get("file")
-    result = services.attendance_import(session=item, content=upload.read() if upload else b"")
-    for error in result.errors[:100]:
-        messages.error(request, error)
-    if not result.errors:
-        messages.success(request, ngettext("%(count)s attendance credited.", "%(count)s attendances credited.",
-                                           result.applied) % {"count": result.applied})  # fmt: skip
-    return redirect("training:session", pk=pk)
+    form = SheetForm(request.POST, request.FILES)
+    if form.is_valid():
+        result = services.attendance_import(session=item, content=form.cleaned_data["file"].read())
+        if not result.errors:
+            messages.success(request, ngettext("%(count)s attendance credited.", "%(count)s attendances credited.",
+                                               result.applied) % {"count": result.applied})  # fmt: skip
+            return redirect("training:session", pk=pk)
+        form.add_error("file", result.errors[:100])  # nothing applied: every problem beside the file
+    return _session_page(request, item, form)
 
 
 @login_required
@@ -260,14 +265,15 @@ def attendance_import(request: AuthedRequest, pk: int) -> HttpResponse:
 def roster_import(request: AuthedRequest) -> HttpResponse:
     schools = access.staffing_schools(request.user)
     access.require(schools.exists())
-    upload = request.FILES.get("file")
-    result = services.roster_import(schools=schools, content=upload.read() if upload else b"")
-    for error in result.errors[:100]:
-        messages.error(request, error)
-    if not result.errors:
-        messages.success(request, ngettext("%(count)s teacher updated.", "%(count)s teachers updated.",
-                                           result.applied) % {"count": result.applied})  # fmt: skip
-    return redirect("training:staffing")
+    form = SheetForm(request.POST, request.FILES)
+    if form.is_valid():
+        result = services.roster_import(schools=schools, content=form.cleaned_data["file"].read())
+        if not result.errors:
+            messages.success(request, ngettext("%(count)s teacher updated.", "%(count)s teachers updated.",
+                                               result.applied) % {"count": result.applied})  # fmt: skip
+            return redirect("training:staffing")
+        form.add_error("file", result.errors[:100])  # nothing applied: every problem beside the file
+    return render(request, "training/staffing.html", {"report": selectors.staffing(schools), "form": form})
 
 
 # --- parent classes ----------------------------------------------------------------------------------------

@@ -238,7 +238,11 @@ def test_a_truncated_paper_workbook_stores_nothing(world, campaign, login, cut):
     content = sheet_bytes([["学号", "量表", *range(1, 10)], [world.student_x.student_number, "phq9", *[0] * 9]])
     before = _counts()
     page = _paper(world, campaign, login, content[: int(len(content) * cut)])
-    assert page.status_code == 200 and "第 0 行" in page.content.decode()
+    html = page.content.decode()
+    # What is wrong with the whole file is said beside the field, not as a "row 0".
+    with translation.override("zh-hans"):
+        unreadable = paper_error({"code": "unreadable"})
+    assert page.status_code == 200 and f'id="id_file_error"><li>{unreadable}</li>' in html and "第 0 行" not in html
     assert _counts() == before
 
 
@@ -289,17 +293,22 @@ def test_training_sheets_refuse_broken_files_and_big_files_change_nothing(world,
     leader, official = login(world.users["leader_a"]), None
     broken = [b"\xff\xfe\xfd" * 10, sheet_bytes([["用户名", "专兼职"], ["counselor_a", "专职"]])[:300], b""]
     for content in broken:
-        page = leader.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r", content)}, follow=True)
-        assert page.status_code == 200 and "无法读取" in page.content.decode()
+        page = leader.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r", content)})
+        html = page.content.decode()
+        assert page.status_code == 200 and 'id="id_file_error"' in html  # beside the field
+        assert "无法读取" in html or "提交的是空文件" in html
     big = "\n".join(["用户名,专兼职", *(["counselor_a,专职"] * (BIG - 1)), "counselor_a,半职"]).encode()
-    page = leader.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r.csv", big)}, follow=True)
-    assert f"第 {BIG + 1} 行" in page.content.decode()  # the one bad row, named; the 99,999 good ones not applied
+    page = leader.post(reverse("training:roster_import"), {"file": SimpleUploadedFile("r.csv", big)})
+    assert "超过 5000 行" in page.content.decode()  # refused whole, beside the field, once past the rows limit
     assert employment() == before
 
     official = login(world.users["official_a"])
     url = reverse("training:attendance_import", args=[world.session_a.pk])
     big = "\n".join(["用户名,出勤", *([f"{FORMULAS[0]}{n}" for n in range(BIG - 1)]), "counselor_a,是"]).encode()
-    page = official.post(url, {"file": SimpleUploadedFile("a.csv", big)}, follow=True)
+    page = official.post(url, {"file": SimpleUploadedFile("a.csv", big)})
+    assert "超过 5000 行" in page.content.decode()
+    formulas = "\n".join(["用户名,出勤", *([f"{FORMULAS[0]}{n}" for n in range(10)]), "counselor_a,是"]).encode()
+    page = official.post(url, {"file": SimpleUploadedFile("a.csv", formulas)})
     assert "第 2 行" in page.content.decode()
     assert Enrolment.objects.get(pk=enrolment.pk).status == "enrolled"  # nothing applied
 

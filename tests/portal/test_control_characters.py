@@ -114,3 +114,13 @@ def test_ordinary_text_in_the_query_string_still_works(world, login):
     staff = login(world.users["counselor_a"])
     assert staff.get("/students/", {"q": "Xiao\tX"}).status_code == 400  # a tab is a control character too
     assert staff.get("/students/", {"q": "小明 Xiao-X + é"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_session_cookie_that_decodes_to_a_nul_is_no_session():
+    """A quoted cookie value's octal escape decodes to any character (the proxy passes it: it is plain text);
+    the session store takes only keys of its own shape. Headers with control characters never get this far:
+    gunicorn refuses them."""
+    client = Client(raise_request_exception=False)
+    response = client.get("/students/", HTTP_COOKIE='sessionid="\\000abcdefghijklmn"')
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.exceptions import ParseError
 
-from portal.parsers import BoundedJSONParser, nesting_depth
+from portal.parsers import BoundedJSONParser, nested_deeper_than
 
 ANONYMOUS_ENDPOINTS = ["/api/v1/auth/token/", "/api/v1/screening/submissions/", "/api/v1/screening/sessions/"]
 DEEP = "[" * 1000 + "]" * 1000
@@ -79,13 +79,14 @@ def test_nesting_up_to_the_limit_is_still_read(client):
 
 
 def test_brackets_inside_strings_are_text():
-    assert nesting_depth(json.dumps({"a": "[[[[{{{{", "b": ['\\"]]]', "x"]})) == 2
-    assert nesting_depth('"[[["') == 0
-    assert nesting_depth("3") == 0
+    text = json.dumps({"a": "[[[[{{{{", "b": ['\\"]]]', "x"], "c": "\\", "d": [["\\\\"]]})
+    assert not nested_deeper_than(text, 3) and nested_deeper_than(text, 2)
+    assert not nested_deeper_than('"[[["', 0) and not nested_deeper_than("3", 0)
+    assert nested_deeper_than(DEEP, 32) and nested_deeper_than("[[]" * 100 + "]" * 100, 32)
 
 
 _values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\x00é'),
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\x00é\U0001f600'),
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\a'), children, max_size=3)
     ),
@@ -101,9 +102,9 @@ def _depth(value: object) -> int:
     return 0
 
 
-@given(_values, st.booleans())
-def test_the_counted_depth_is_the_decoded_depth(value, ascii_only):
-    assert nesting_depth(json.dumps(value, ensure_ascii=ascii_only)) == _depth(value)
+@given(_values, st.booleans(), st.integers(0, 6))
+def test_the_check_agrees_with_the_decoded_depth(value, ascii_only, depth):
+    assert nested_deeper_than(json.dumps(value, ensure_ascii=ascii_only), depth) == (_depth(value) > depth)
 
 
 def test_an_uncounted_recursion_still_ends_in_a_400(settings):

@@ -142,7 +142,8 @@ def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> 
 #   CODE_TRIES_PER_CODE of them lock that group alone: a child's own typos, or someone working on one code
 #   they half know, stop there, while classmates' codes (other groups: 923,521 of them) still open;
 # - in all: SCREENING_CODE_TRIES wrong codes of any kind lock every code from the address. This bounds blind
-#   guessing (a hit is one in 31^8 / codes issued), set well above the typos of a lab of pupils.
+#   guessing (each try finds a live code with odds of codes issued in 31^8), set well above the typos of a
+#   lab of pupils.
 # A right code is refused only when its own group, or the address as a whole, is used up. No count can tell a
 # pupil typing their own code from a guesser behind the same address, so the whole-address limit is where
 # a script could still lock a school out: raising it makes that costlier and guessing cheaper alike.

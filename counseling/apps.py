@@ -21,3 +21,5 @@ class CounselingConfig(AppConfig):
 
         portal_home.SECTIONS.append(home.today)
         portal_home.SECTIONS.append(home.parent_upcoming)
+
+        from counseling import calendar  # noqa: F401  (its receiver: a new password ends the feed link)

@@ -246,6 +246,23 @@ class BookingCode(models.Model):
         return f"booking code of {self.student_id}"
 
 
+class FeedToken(models.Model):
+    """A counselor's private calendar feed. The URL carries a random token; only its SHA-256 is kept, so the
+    table gives no working URL away. One per counselor: a new one replaces the old, which stops working."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_token")
+    digest = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("calendar feed link")
+        verbose_name_plural = _("calendar feed links")
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user_id}"
+
+
 class SchoolCounselingSettings(models.Model):
     school = models.OneToOneField("portal.School", on_delete=models.CASCADE, related_name="counseling_settings")
     change_cutoff_hours = models.PositiveSmallIntegerField(_("cancel or move up to (hours before)"), default=2)

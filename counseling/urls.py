@@ -19,6 +19,7 @@ urlpatterns = [
     path("records/<int:pk>/share/", views.record_share, name="record_share"),
     path("classes/<int:classroom_pk>/codes/", views.booking_codes, name="booking_codes"),
     path("feed/<str:token>/counseling.ics", views.feed, name="feed"),
+    path("feed-link/", views.feed_link, name="feed_link"),
     path("my/", parent_views.parent_home, name="parent_home"),
     path("my/<int:student_pk>/book/", parent_views.parent_book, name="parent_book"),
     path("my/<int:student_pk>/book/confirm/", parent_views.parent_book_confirm, name="parent_book_confirm"),

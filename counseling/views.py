@@ -128,7 +128,23 @@ def schedule(request: AuthedRequest) -> HttpResponse:
         "school": school, "slots": slots, "monday": monday, "prev": monday - dt.timedelta(days=7),
         "next": monday + dt.timedelta(days=7), "group_form": GroupForm(school=school),
         "mailbox": selectors.mailbox_counts(request.user),
-        "feed_url": request.build_absolute_uri(calendar.feed_path(request.user)),
+        "feed": calendar.feed_of(request.user),
+    })  # fmt: skip
+
+
+@login_required
+@never_cache
+@require_POST
+def feed_link(request: AuthedRequest) -> HttpResponse:
+    """The counselor's calendar feed link: a new one (the old one stops working), shown once; or none."""
+    _school(request)  # a school's staff only; anyone else: not found
+    if request.POST.get("action") == "revoke":
+        if calendar.feed_revoke(user=request.user):
+            messages.success(request, _("Your calendar feed link no longer works."))
+        return redirect("counseling:schedule")
+    path = calendar.feed_issue(user=request.user)
+    return render(request, "counseling/feed_link.html", {
+        "feed_url": request.build_absolute_uri(path), "feed": calendar.feed_of(request.user),
     })  # fmt: skip
 
 
@@ -343,7 +359,7 @@ def booking_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
-    """A counselor's private calendar feed (signed URL): their school's sessions, without students' names."""
+    """A counselor's private calendar feed (its random link): their school's sessions, without students' names."""
     user = calendar.user_for_feed(token)
     if user is None:
         raise Http404
@@ -358,13 +374,13 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 def student_start(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if code_tries_exhausted(request, "booking-code"):
+        if code_tries_exhausted(request, "booking-code", code=form.cleaned_data["code"]):
             form.add_error("code", REFUSALS["too_many"])
         else:
             try:
                 student = services.student_for_code(form.cleaned_data["code"])
             except services.Refused as refused:
-                code_try_failed(request, "booking-code")
+                code_try_failed(request, "booking-code", code=form.cleaned_data["code"])
                 form.add_error("code", REFUSALS[refused.code])
             else:
                 request.session.flush()  # a shared computer: nothing of the previous visitor carries over
@@ -575,13 +591,13 @@ def mailbox_read(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     message = None
     if request.method == "POST" and form.is_valid():
-        if code_tries_exhausted(request, "mailbox-code"):
+        if code_tries_exhausted(request, "mailbox-code", code=form.cleaned_data["code"]):
             form.add_error("code", REFUSALS["too_many"])
         else:
             try:
                 message = services.mailbox_for_code(form.cleaned_data["code"])
             except services.Refused as refused:
-                code_try_failed(request, "mailbox-code")
+                code_try_failed(request, "mailbox-code", code=form.cleaned_data["code"])
                 form.add_error("code", REFUSALS[refused.code])
     return render(request, "counseling/mailbox_read.html", {"form": form, "message": message})
 

@@ -23,6 +23,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
 
+from portal import codes
 from portal.api_permissions import ExpiringTokenAuthentication
 from portal.models import Membership
 from portal.second_factor import needs_second_factor
@@ -130,24 +131,50 @@ def _remember_login_time(sender, request, user, **kwargs):  # type: ignore[no-un
             request.session.pop(key, None)
 
 
-# Codes typed without an account (screening, booking, mailbox replies): wrong tries are counted per address
-# in the shared cache and refused past SCREENING_CODE_TRIES within the window.
-CODE_TRIES_WINDOW = 15 * 60
-
-
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The user name a sign-in attempt is counted under: as typed, cut to the longest a user name can be."""
     return str((credentials or {}).get("username") or request.POST.get("username", ""))[:150]
 
 
-def code_tries_exhausted(request: HttpRequest, kind: str) -> bool:
-    return (cache.get(f"{kind}:{client_ip(request)}") or 0) >= settings.SCREENING_CODE_TRIES
+# Codes typed without an account (screening, booking, mailbox replies). A school's pupils share one address
+# (its NAT), so wrong tries are counted twice over a window of CODE_TRIES_WINDOW, both per address:
+# - per code: wrong codes that begin like the one typed (its first group of four, as printed on the sheet).
+#   CODE_TRIES_PER_CODE of them lock that group alone: a child's own typos, or someone working on one code
+#   they half know, stop there, while classmates' codes (other groups: 923,521 of them) still open;
+# - in all: SCREENING_CODE_TRIES wrong codes of any kind lock every code from the address. This bounds blind
+#   guessing (each try finds a live code with odds of codes issued in 31^8), set well above the typos of a
+#   lab of pupils.
+# A right code is refused only when its own group, or the address as a whole, is used up. No count can tell a
+# pupil typing their own code from a guesser behind the same address, so the whole-address limit is where
+# a script could still lock a school out: raising it makes that costlier and guessing cheaper alike.
+CODE_TRIES_WINDOW = 15 * 60
+_CODE_GROUP = 4
 
 
-def code_try_failed(request: HttpRequest, kind: str) -> None:
-    key = f"{kind}:{client_ip(request)}"
-    cache.add(key, 0, timeout=CODE_TRIES_WINDOW)
-    cache.incr(key)
+def _code_keys(request: HttpRequest, kind: str, code: str) -> tuple[str, str]:
+    address = f"{kind}:{client_ip(request)}"
+    # Hashed: whatever was typed (any script, any length) makes a short ASCII key, and no typed code is kept.
+    group = hashlib.sha256(codes.normalise(code)[:_CODE_GROUP].encode()).hexdigest()[:16]
+    return address, f"{address}:{group}"
+
+
+def code_tries_exhausted(request: HttpRequest, kind: str, *, code: str) -> bool:
+    """Has this address used up its wrong tries, in all or for codes beginning like this one?"""
+    address, group = _code_keys(request, kind, code)
+    counts = cache.get_many([address, group])
+    return (
+        counts.get(address, 0) >= settings.SCREENING_CODE_TRIES or counts.get(group, 0) >= settings.CODE_TRIES_PER_CODE
+    )
+
+
+def code_try_failed(request: HttpRequest, kind: str, *, code: str) -> None:
+    """A code that opened nothing: it counts against its address and its group, from the first failure on."""
+    for key in _code_keys(request, kind, code):
+        cache.add(key, 0, timeout=CODE_TRIES_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls: a new window
+            cache.add(key, 1, timeout=CODE_TRIES_WINDOW)
 
 
 class SessionTimeoutMiddleware:

@@ -24,6 +24,11 @@ class SessionStore(db.SessionStore):
 
         return Session
 
+    def _validate_session_key(self, key: str | None) -> bool:
+        # Our keys are 32 lowercase letters and digits. A cookie's quoted value may decode to anything (a NUL from
+        # an octal escape, which PostgreSQL refuses in a string: a 500): then there is no session.
+        return key is not None and len(key) >= 8 and key.isascii() and key.isalnum()
+
     def create_model_instance(self, data: dict[str, Any]):  # type: ignore[no-untyped-def]
         row = super().create_model_instance(data)
         user_id = str(data.get(SESSION_KEY, ""))

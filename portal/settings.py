@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "portal.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the path or the query (in the visitor's language, without reading the session).
+    "portal.middleware.ControlCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "portal.middleware.AuthenticationMiddleware",  # Django's, taking the user read with the session
@@ -168,6 +170,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 # Every other imported sheet (paper screening forms, training attendance and teacher rosters).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# A JSON body to the API: the largest we take (a whole questionnaire is a few KB) and how deeply it may nest
+# (ours nest three levels; Python's decoder fails near a thousand).
+API_JSON_MAX_BYTES: int = env.int("API_JSON_MAX_BYTES", default=1024 * 1024)
+API_JSON_MAX_DEPTH: int = 32
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -278,6 +284,12 @@ REST_FRAMEWORK = {
         "portal.security.IdleTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON bodies bounded in size and nesting before they are decoded (portal.parsers); forms as DRF's default.
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Default deny: every API view names the permission it relies on.
     "DEFAULT_PERMISSION_CLASSES": ["portal.api_permissions.DenyAll"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -383,8 +395,10 @@ CRISIS_ASSESSMENTS_PER_COUNSELOR_DAY: int = env.int("CRISIS_ASSESSMENTS_PER_COUN
 HELP_HOTLINE: str = env.str("HELP_HOTLINE", default="12356")
 # The bearer token Prometheus presents to /metrics (operators signed in need none). Empty: no token is accepted.
 METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
-# Wrong screening codes allowed per address per 15 minutes (a code is a child's key to a form).
-SCREENING_CODE_TRIES: int = env.int("SCREENING_CODE_TRIES", default=20)
+# Wrong codes (screening, booking, mailbox replies) allowed per address per 15 minutes (portal.security): in
+# all, and for codes beginning with the same group of four. A school's pupils share one address.
+SCREENING_CODE_TRIES: int = env.int("SCREENING_CODE_TRIES", default=100)
+CODE_TRIES_PER_CODE: int = env.int("CODE_TRIES_PER_CODE", default=10)
 
 # How long an operator's enrolment code for a first authenticator stays valid.
 ENROLMENT_CODE_HOURS: int = env.int("ENROLMENT_CODE_HOURS", default=72)

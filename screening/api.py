@@ -12,13 +12,13 @@ from typing import Any
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.parsers import BoundedJSONParser
 from portal.security import code_tries_exhausted, code_try_failed
 from screening import services
 from screening.views import REFUSALS
@@ -87,26 +87,26 @@ class SubmissionView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     # A kiosk sends and reads JSON: no form parsing, no browsable page to negotiate for.
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     @extend_schema(request=SubmissionSerializer, responses={201: SubmittedSerializer})
     def post(self, request: Request) -> Response:
         django_request: HttpRequest = request._request
-        if code_tries_exhausted(django_request, THROTTLE):
-            return Response({"code": [REFUSALS["too_many"]]}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         valid = well_formed(request.data)
         if valid is None:
             serializer = SubmissionSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             valid = serializer.validated_data
+        if code_tries_exhausted(django_request, THROTTLE, code=valid["code"]):
+            return Response({"code": [REFUSALS["too_many"]]}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         try:
             completed = services.response_submit(
                 code=valid["code"], instrument_code=valid["instrument"], answers=valid["answers"]
             )
         except services.Refused as refused:
             if refused.code == "unknown":
-                code_try_failed(django_request, THROTTLE)
+                code_try_failed(django_request, THROTTLE, code=valid["code"])
             field = {"bad_answer": "answers", "unknown_instrument": "instrument"}.get(refused.code, "code")
             conflict = refused.code in ("answered", "completed")  # with what is stored: sent twice, or done
             code = status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST
@@ -131,21 +131,22 @@ class OpenView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     @extend_schema(request=OpenSerializer, responses={200: OpenedSerializer})
     def post(self, request: Request) -> Response:
         django_request: HttpRequest = request._request
-        if code_tries_exhausted(django_request, THROTTLE):
-            return Response({"code": [REFUSALS["too_many"]]}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         serializer = OpenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        code = serializer.validated_data["code"]
+        if code_tries_exhausted(django_request, THROTTLE, code=code):
+            return Response({"code": [REFUSALS["too_many"]]}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         try:
-            instruments = services.kiosk_open(code=serializer.validated_data["code"])
+            instruments = services.kiosk_open(code=code)
         except services.Refused as refused:
             if refused.code == "unknown":
-                code_try_failed(django_request, THROTTLE)
+                code_try_failed(django_request, THROTTLE, code=code)
             code = status.HTTP_409_CONFLICT if refused.code == "completed" else status.HTTP_400_BAD_REQUEST
             return Response({"code": [REFUSALS[refused.code]]}, status=code)
         return Response({"instruments": instruments})

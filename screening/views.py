@@ -54,14 +54,14 @@ def take(request: HttpRequest) -> HttpResponse:
     """A student types the code from their class's sheet (no account), on a school PC or a phone."""
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if code_tries_exhausted(request, "screening-code-fail"):
+        if code_tries_exhausted(request, "screening-code-fail", code=form.cleaned_data["code"]):
             form.add_error("code", REFUSALS["too_many"])
         else:
             try:
                 participation = services.participation_for_code(form.cleaned_data["code"])
             except services.Refused as refused:
                 if refused.code == "unknown":
-                    code_try_failed(request, "screening-code-fail")
+                    code_try_failed(request, "screening-code-fail", code=form.cleaned_data["code"])
                 form.add_error("code", REFUSALS[refused.code])
             else:
                 request.session.cycle_key()  # a shared school PC: a fresh session per student

@@ -201,9 +201,10 @@ class World:
 
     @property
     def feed_a(self) -> str:
-        from counseling.calendar import feed_path
+        """A fresh calendar feed token of counselor A (the one before stops working)."""
+        from counseling.calendar import feed_issue
 
-        return feed_path(self.users["counselor_a"]).split("/")[-2]
+        return feed_issue(user=self.users["counselor_a"]).split("/")[-2]
 
     @property
     def class_a1_route(self) -> dict[str, int]:

@@ -193,9 +193,10 @@ def test_the_week_page_runs_a_constant_number_of_queries(world, login):
                                    starts_at=world.slot_a.starts_at + dt.timedelta(hours=i + 1),
                                    ends_at=world.slot_a.ends_at + dt.timedelta(hours=i + 1))  # fmt: skip
         services.booking_create(slot=slot, student=student, channel="phone")
-    # session, user with roles, device, school, slots, bookings, mailbox counts, and the audit events of the
-    # bookings shown (their students, the chain's last hash with, on PostgreSQL, its lock; the insert)
-    assert queries() == few == USER_READS + 9
+    # session, user with roles, device, school, slots, bookings, mailbox counts, the calendar link's dates, and the
+    # audit events of the bookings shown (their students, the chain's last hash with, on PostgreSQL, its lock; the
+    # insert)
+    assert queries() == few == USER_READS + 10
 
 
 def test_the_booking_page_ignores_a_forged_instead_of(world, login):

@@ -693,7 +693,8 @@ CASES = [
     ("counseling:record_share", "post", "record_x", STAFF_A, 302),
     ("counseling:booking_codes", "get", "class_a1_route", STAFF_A, 200),
     ("counseling:booking_codes", "post", "class_a1_route", STAFF_A, 302),
-    ("counseling:feed", "get", "feed_a", EVERYONE, 200),  # the signed URL is the credential
+    ("counseling:feed", "get", "feed_a", EVERYONE, 200),  # the random link is the credential
+    ("counseling:feed_link", "post", None, IMPORTERS, 200),  # a new link, shown once
     ("counseling:parent_home", "get", None, {"parent_x", "parent_y"}, 200),
     ("counseling:parent_book", "get", "child_x_route", {"parent_x"}, 200),
     ("counseling:parent_book_confirm", "get", "child_x_route", {"parent_x"}, 302),  # no time chosen: the picker
@@ -1215,6 +1216,7 @@ WRITES: list[tuple[str, str, Callable[[World], dict[str, Any]], str | None]] = [
     ("crisis:on_call_remove", "shift_a", lambda w: {}, "official_a"),
     ("crisis:queue_end", "queue_a", lambda w: {}, "official_a"),
     ("counseling:booking_cancel", "booking_x", lambda w: {}, "parent_x"),
+    ("counseling:feed_link", None, lambda w: {"action": "new"}, "counselor_a"),
     ("counseling:booking_cancel", "booking_y", lambda w: {}, "parent_y"),
     ("counseling:parent_book_confirm", "child_x_route", lambda w: {"slot": w.slot_a.pk}, "parent_x"),
     ("counseling:record_share", "record_x", lambda w: {"user": w.users["leader_a"].pk}, "counselor_a"),

@@ -289,13 +289,13 @@ def test_lists_and_exports_hold_no_foreign_row(planted, login, listing):
 
 
 def test_calendar_feeds_hold_only_the_counselors_own_bookings(planted, client, login):
-    from counseling.calendar import feed_path
+    from counseling.calendar import feed_issue
     from tests.portal import test_access_matrix as matrix
 
     # Events name no child, only the place: each counselor's feed holds their own school's booking alone.
     for user, own in ((planted.users["counselor_a"], "School A"), (planted.users["counselor_b"], "School B"),
                       (matrix.counselor_c(planted), "School C")):  # fmt: skip
-        rows = _ics_rows(client.get(feed_path(user)))
+        rows = _ics_rows(client.get(feed_issue(user=user)))
         assert len(rows) == 1, user.username
         assert {name for row in rows for name in SCHOOLS | STUDENTS if name in row} == {own}, user.username
     staff = login(planted.users["counselor_a"])

@@ -51,7 +51,7 @@ screenshots: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal crisis screening counseling training dashboards bench localdb.py
+	$(VENV)/bin/mypy portal crisis screening counseling training dashboards privacy bench localdb.py
 
 migrations-check: install-dev
 	$(WITH_DB) $(PY) manage.py makemigrations --check --dry-run

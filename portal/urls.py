@@ -44,6 +44,7 @@ urlpatterns = [
     path("counseling/", include("counseling.urls")),
     path("training/", include("training.urls")),
     path("dashboard/", include("dashboards.urls")),
+    path("privacy/", include("privacy.urls")),
     # The address on the class's code sheet: short enough for a child to type.
     path(
         "s/",

@@ -620,6 +620,8 @@ CASES = [
     ("counseling:mailbox_write", "post", "school_a_code", EVERYONE, 200),  # empty: the form comes back
     ("counseling:risk_words", "get", None, {"official_a", "official_b"}, 200),
     ("counseling:risk_words", "post", None, {"official_a", "official_b"}, 200),
+    ("privacy:retention", "get", None, OFFICIALS, 200),
+    ("privacy:retention", "post", None, OFFICIALS, 200),  # empty form: errors
     ("training:home", "get", None, STAFF, 200),
     ("training:home", "post", None, {"official_a", "official_b"}, 200),  # an empty form comes back
     ("training:programme", "get", "programme_a", {"official_a"}, 200),
@@ -1113,6 +1115,8 @@ WRITES: list[tuple[str, str, Callable[[World], dict[str, Any]], str | None]] = [
      lambda w: {"outcome": "outpatient", "outcome_on": _today()}, None),
     ("crisis:notice_contact", "notice_of_y_under_x", lambda w: {"via": "phone", "outcome": "spoke"}, None),
     ("roster-import-apply", "import_b", lambda w: {}, "counselor_b"),
+    ("privacy:retention", None, lambda w: {"screening_months": 12, "case_months": 48, "session_months": 36,
+                                           "mailbox_months": 12, "audit_months": 60}, "official_a"),
 ]  # fmt: skip
 
 

@@ -3,6 +3,7 @@ event's hash, anchors taken before still hold, the table stays append-only, noth
 database's clock goes, and a start removed by anyone else is still found."""
 
 import datetime as dt
+import threading
 
 import pytest
 import time_machine
@@ -143,3 +144,36 @@ def test_the_log_is_still_append_only_after_a_trim(chain):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.update(actor_username="someone else")
     assert AuditEvent.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_trim_while_writers_append_never_forks_or_breaks_the_chain():
+    """Writers take the chain lock, then the table; the trim takes them in the same order, so neither waits for
+    the other in a circle, and every event a writer appends links to the one before it, erased or not."""
+    _events(300, OLD)
+    writers, per_writer = 4, 50
+    errors: list[BaseException] = []
+    start = threading.Barrier(writers + 1)
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(per_writer):
+                audit.append([audit.Entry("student.view", "portal.student", f"{n}-{i}")])
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    erased = audit_trim(before=CUT)
+    for thread in threads:
+        thread.join()
+    assert errors == [] and erased == 300
+    assert AuditEvent.objects.count() == writers * per_writer + 1
+    assert AuditEvent.objects.values("prev_hash").distinct().count() == AuditEvent.objects.count()
+    assert audit.verify() == (writers * per_writer + 1, None)
+    assert audit.head()[0] == 300 + writers * per_writer + 1

@@ -381,19 +381,46 @@ class Break:
 def head() -> tuple[int, str]:
     """How many events the chain holds and the hash of the last: store it outside the database
     (monitoring, a printed report) and pass it to verify(anchor=...) later, so removing the newest
-    events or emptying the table is found too."""
+    events or emptying the table is found too. Events erased by retention still count: an anchor names a
+    position from the chain's first event ever."""
+    erased, _ = chain_start()
     count = AuditEvent.objects.count()
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
-    return count, last
+    return erased + count, last
+
+
+# Retention erases the chain's oldest events (privacy.retention.audit_trim). It first appends this event, whose
+# detail names the last event to go ("through", "through_hash") and how many went so far ("erased_total"): the
+# shortened chain starts from that hash.
+TRIMMED = "auditevent.trim"
+
+
+def chain_start() -> tuple[int, str]:
+    """Where the chain starts now: how many events retention erased from its start, and the hash its first event
+    links to. An event that links to anything but GENESIS must be vouched for by a trim event in the chain (which
+    only the holder of the key can write); without one the start stays GENESIS and verify() finds the gap."""
+    first = AuditEvent.objects.order_by("id").values_list("prev_hash", flat=True).first()
+    if first is None or first == GENESIS:
+        return 0, GENESIS
+    trimmed = (
+        AuditEvent.objects.filter(action=TRIMMED, detail__through_hash=first).values_list("detail", flat=True).first()
+    )
+    if trimmed is None:
+        return 0, GENESIS
+    return int(trimmed["erased_total"]), first
 
 
 def verify(*, chunk_size: int = 5000, anchor: tuple[int, str] | None = None) -> tuple[int, Break | None]:
     """Walk the chain in id order; return how many events were checked and the first broken link.
 
     With an anchor (count, hash) taken earlier by head(), the event at that position must still carry
-    that hash, and the chain must be at least that long.
+    that hash, and the chain must be at least that long. A chain trimmed by retention starts where its trim
+    event says (chain_start); an anchor on an erased event can no longer be checked, except the last erased one.
     """
-    previous = GENESIS
+    erased, previous = chain_start()
+    if anchor is not None and erased and anchor[0] == erased and anchor[1] != previous:
+        first = AuditEvent.objects.order_by("id").values_list("id", flat=True).first() or 0
+        return 0, Break(first, "it is not the event recorded in the anchor (the chain was rewritten)")
     checked = 0
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
         if event.prev_hash != previous:
@@ -404,9 +431,9 @@ def verify(*, chunk_size: int = 5000, anchor: tuple[int, str] | None = None) -> 
             return checked, Break(event.pk, "its content does not match its hash (the event was altered)")
         previous = event.hash
         checked += 1
-        if anchor is not None and checked == anchor[0] and event.hash != anchor[1]:
+        if anchor is not None and erased + checked == anchor[0] and event.hash != anchor[1]:
             return checked, Break(event.pk, "it is not the event recorded in the anchor (the chain was rewritten)")
-    if anchor is not None and checked < anchor[0]:
-        reason = f"the chain holds {checked} events, fewer than the anchor's {anchor[0]} (events were removed)"
+    if anchor is not None and erased + checked < anchor[0]:
+        reason = f"the chain holds {erased + checked} events, fewer than the anchor's {anchor[0]} (events were removed)"
         return checked, Break(0, reason)
     return checked, None

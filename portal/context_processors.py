@@ -35,6 +35,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("dashboards:dashboard"), _("Dashboard")))
     if kind == "official":
         items.append((reverse("crisis:incidents"), _("Incidents")))
+        items.append((reverse("privacy:retention"), _("Data retention")))
     if access.roles_of(user).responder_district_ids:
         items.append((reverse("crisis:assignments"), _("My assignments")))
     if kind in ("staff", "official", "teacher"):

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -249,6 +250,7 @@ CELERY_TASK_ROUTES = {
     "dashboards.tasks.refresh": {"queue": "bulk"},
     "screening.tasks.triage_urgent": {"queue": "alerts"},
     "screening.tasks.urgent_sweep": {"queue": "alerts"},
+    "privacy.tasks.erase_due": {"queue": "bulk"},
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "portal.tasks.outbox_sweep", "schedule": env.float("OUTBOX_SWEEP_EVERY", default=60.0)},
@@ -267,6 +269,8 @@ CELERY_BEAT_SCHEDULE = {
     "counseling-reminders": {"task": "counseling.tasks.reminders", "schedule": 5 * 60.0},
     "counseling-slots": {"task": "counseling.tasks.slots_generate", "schedule": 24 * 60 * 60.0},
     "dashboards-refresh": {"task": "dashboards.tasks.refresh", "schedule": 10 * 60.0},
+    # Retention (PIPL arts. 19, 47): at night, when trimming the audit log holds up the fewest writers.
+    "privacy-erase-due": {"task": "privacy.tasks.erase_due", "schedule": crontab(hour=2, minute=30)},
 }
 # A critical answer's triage normally runs within a second or two; the sweep queues again what waits longer.
 URGENT_SWEEP_GRACE_SECONDS: float = env.float("URGENT_SWEEP_GRACE_SECONDS", default=30.0)

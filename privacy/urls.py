@@ -1,6 +1,6 @@
 from django.urls import path
 
-from privacy import views
+from privacy import retention_views, views
 
 app_name = "privacy"
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
     path("copies/<int:pk>/copy.pdf", views.download, name="download"),
     path("children/<int:student_pk>/copy/", views.ask, name="ask"),
     path("students/<int:student_pk>/copy/", views.record_for_student, name="record_for_student"),
+    path("retention/", retention_views.retention_policy, name="retention"),
 ]

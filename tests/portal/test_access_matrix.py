@@ -711,6 +711,8 @@ CASES = [
     ("counseling:mailbox_write", "post", "school_a_code", EVERYONE, 200),  # empty: the form comes back
     ("counseling:risk_words", "get", None, {"official_a", "official_b"}, 200),
     ("counseling:risk_words", "post", None, {"official_a", "official_b"}, 200),
+    ("privacy:retention", "get", None, OFFICIALS, 200),
+    ("privacy:retention", "post", None, OFFICIALS, 200),  # empty form: errors
     ("training:home", "get", None, STAFF, 200),
     ("training:home", "post", None, {"official_a", "official_b"}, 200),  # an empty form comes back
     ("training:programme", "get", "programme_a", {"official_a"}, 200),
@@ -1244,6 +1246,8 @@ WRITES: list[tuple[str, str, Callable[[World], dict[str, Any]], str | None]] = [
     ("privacy:prepare", "copy_y", lambda w: {}, "counselor_b"),
     ("privacy:approve", "copy_x_prepared", lambda w: {}, "leader_a"),
     ("privacy:refuse", "copy_x_prepared", lambda w: {"reason": "学生已转学，请向新学校申请。"}, "leader_a"),
+    ("privacy:retention", None, lambda w: {"screening_months": 12, "case_months": 48, "session_months": 36,
+                                           "mailbox_months": 12, "audit_months": 60}, "official_a"),
 ]  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from django.utils import translation
 from portal.widgets import DateInput, DateTimeInput, SearchableSelect, TimeInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # settings.TIME_ZONE
-APPS = ["portal", "crisis", "screening", "counseling", "training", "dashboards"]
+APPS = ["portal", "crisis", "screening", "counseling", "training", "dashboards", "privacy"]
 EXPECTED = {
     forms.DateTimeField: (DateTimeInput, datetime.datetime(2026, 12, 5, 9, 30, tzinfo=SHANGHAI), "2026-12-05T09:30"),
     forms.DateField: (DateInput, datetime.date(2026, 12, 5), "2026-12-05"),

@@ -14,10 +14,11 @@ from django.db import connection
 
 import counseling.sql
 import portal.sql
+import privacy.sql
 import screening.sql
 from portal.prepared import REGISTRY
 
-SQL_MODULES = (portal.sql, counseling.sql, screening.sql)
+SQL_MODULES = (portal.sql, counseling.sql, screening.sql, privacy.sql)
 STATEMENTS = sorted(name for name, statement in REGISTRY.items() if not name.startswith("test_"))
 _INSERT = re.compile(r"INSERT INTO (\w+) \(([^)]*)\)")
 

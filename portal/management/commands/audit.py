@@ -30,4 +30,6 @@ class Command(BaseCommand):
         if broken is not None:
             where = f"event #{broken.event_id}" if broken.event_id else "the end of the chain"
             raise CommandError(f"audit chain broken at {where}: {broken.reason} ({checked} events checked)")
-        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {checked} events verified"))
+        erased, _ = audit.chain_start()
+        trimmed = f" (after {erased} older events erased under the retention policy)" if erased else ""
+        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {checked} events verified{trimmed}"))

@@ -55,7 +55,7 @@ def parent_notices(user: AnyUser) -> Section | None:
     notices = [
         notice
         for notice in GuardianNotice.objects.filter(
-            guardian__user_id=user.pk, acknowledged_at__isnull=True, expires_at__gt=timezone.now()
+            guardian__user_id=user.pk or 0, acknowledged_at__isnull=True, expires_at__gt=timezone.now()
         )
         .filter(case__student__guardians=F("guardian_id"))  # still the child's guardian
         .exclude(case__status=Status.CLOSED)

@@ -43,7 +43,7 @@ def parent_requests(user: AnyUser) -> Section | None:
     if not access.roles_of(user).is_parent:
         return None
     today = timezone.localdate()
-    primary = StudentGuardian.objects.filter(guardian__user_id=user.pk, is_primary=True).values("student_id")
+    primary = StudentGuardian.objects.filter(guardian__user_id=user.pk or 0, is_primary=True).values("student_id")
     open_now = (
         Participation.objects.filter(student__in=primary, campaign__status=CampaignStatus.OPEN)
         .filter(campaign__opens_on__lte=today, campaign__closes_on__gte=today)

@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal import reauth, second_factor
-from portal.account_forms import CodeForm, PasswordAgainForm, PasswordChangeForm, RecoveryCodesForm, SetupForm
+from portal.account_forms import CodeForm, PasswordChangeForm, RecoveryCodesForm, SetupForm
 from portal.views import AuthedRequest
 
 ENROL_SECRET = "_portal_otp_secret"  # noqa: S105 - the name of a session key, not a secret
@@ -118,12 +118,19 @@ def otp_setup(request: AuthedRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def otp_disable(request: AuthedRequest) -> HttpResponse:
-    """Turning the second factor off (or starting over) needs the password again."""
+    """Turning the second factor off (or starting over) needs the password again and a current code."""
+    if not second_factor.has_device(request.user):
+        return redirect("otp_setup")
     if locked := reauth.lockout(request, request.user):
         return locked
-    form = PasswordAgainForm(request.POST or None, request=request, page="otp_disable")
+    form = RecoveryCodesForm(request.POST or None, request=request, page="otp_disable")
     if request.method == "POST" and form.is_valid():
-        second_factor.second_factor_disable(user=request.user)
+        try:
+            second_factor.second_factor_disable(user=request.user, current_code=form.cleaned_data["current_code"])
+        except second_factor.CodeRefused as refused:
+            reauth.failed(request, user=request.user, what=refused.what, form="otp_disable")
+            form.add_error(*CODE_REFUSED[refused.what])
+            return render(request, "account/otp_disable.html", {"form": form})
         # This session had passed the second factor: it may enrol a new phone without an operator's code.
         request.session[ENROL_WITHOUT_CODE_UNTIL] = time.time() + 600
         messages.success(request, _("Your second factor is off. Set up a new one to keep using staff pages."))

@@ -185,8 +185,12 @@ def verify(*, user: User, token: str) -> Device | None:
     return None
 
 
-def second_factor_disable(*, user: User) -> None:
-    """Remove every device (the caller has checked the password again) and the API tokens they vouched for."""
+def second_factor_disable(*, user: User, current_code: str) -> None:
+    """Remove every device and the API tokens they vouched for, asked for with a code from the authenticator (or
+    a recovery code) and, by the caller, the password: with the password alone a hijacked session could turn the
+    second factor off and, in the minutes after, enrol its own phone. Raises CodeRefused if the code is wrong."""
+    if verify(user=user, token=current_code) is None:
+        raise CodeRefused("current_code")
     with audit.atomic():
         for device in devices_for_user(user, confirmed=None):
             device.delete()

@@ -762,7 +762,7 @@ CASES = [
     ("account", "get", None, SIGNED_IN, 200),
     ("otp_verify", "get", None, STAFF, 200, PARENTS_TO_SETUP),
     ("otp_setup", "get", None, SIGNED_IN, 200),
-    ("otp_disable", "get", None, SIGNED_IN, 200),
+    ("otp_disable", "get", None, STAFF, 200, PARENTS_TO_SETUP),
     ("recovery_codes_new", "get", None, STAFF, 200, PARENTS_TO_SETUP),
     ("password_change", "get", None, SIGNED_IN, 200),
     ("password_change_done", "get", None, SIGNED_IN, 200),
@@ -817,7 +817,7 @@ CASES = [
     ("screening:consent", "post", "consent_x", EVERYONE, 302),  # no answer: the question again
     ("otp_verify", "post", None, STAFF, 200, PARENTS_TO_SETUP),
     ("otp_setup", "post", None, SIGNED_IN, 200),
-    ("otp_disable", "post", None, SIGNED_IN, 200),
+    ("otp_disable", "post", None, STAFF, 200, PARENTS_TO_SETUP),
     ("recovery_codes_new", "post", None, STAFF, 200, PARENTS_TO_SETUP),
     ("password_change", "post", None, SIGNED_IN, 200),
     ("login", "post", None, {"anonymous"}, 200),

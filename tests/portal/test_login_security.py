@@ -272,7 +272,8 @@ def test_each_setup_session_gets_its_own_secret(world, login, client):
 def test_after_turning_it_off_the_same_session_enrols_a_new_phone_without_an_operator(world, login):
     user = world.users["counselor_a"]
     client = login(user)  # verified with a device
-    client.post(reverse("otp_disable"), {"password": PASSWORD})
+    device = TOTPDevice.objects.get(user=user)
+    client.post(reverse("otp_disable"), {"password": PASSWORD, "current_code": _code(device)})
     page = client.get(reverse("otp_setup")).content.decode()
     assert 'name="enrolment_code"' not in page
     enrolled = client.post(reverse("otp_setup"), {"password": PASSWORD, "code": _code(_scanned(client, user))})
@@ -291,12 +292,12 @@ def test_a_stolen_password_cannot_enrol_a_new_authenticator(world, login):
 @pytest.mark.parametrize("persona", ["parent_x", "counselor_a"])
 def test_turning_the_second_factor_off_needs_the_password(world, login, persona):
     user = world.users[persona]
-    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     client = login(user)  # staff: a session that has passed the second factor
-    assert client.post(reverse("otp_disable"), {"password": "wrong"}).status_code == 200
+    assert client.post(reverse("otp_disable"), {"password": "wrong", "current_code": _code(device)}).status_code == 200
     assert client.post(reverse("otp_disable"), {}).status_code == 200
     assert second_factor.has_device(user)
-    assert client.post(reverse("otp_disable"), {"password": PASSWORD}).status_code == 302
+    assert client.post(reverse("otp_disable"), {"password": PASSWORD, "current_code": _code(device)}).status_code == 302
     assert not second_factor.has_device(user)
 
 
@@ -515,7 +516,10 @@ def test_a_parents_token_stops_when_they_are_given_a_staff_role(world, client):
 def test_turning_the_second_factor_off_revokes_api_tokens(world, login):
     user = world.users["counselor_a"]
     Token.objects.create(user=user)
-    login(user).post(reverse("otp_disable"), {"password": PASSWORD})
+    client = login(user)
+    client.post(
+        reverse("otp_disable"), {"password": PASSWORD, "current_code": _code(TOTPDevice.objects.get(user=user))}
+    )
     assert not Token.objects.filter(user=user).exists()
 
 

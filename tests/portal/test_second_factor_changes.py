@@ -78,7 +78,9 @@ def test_wrong_enrolment_codes_lock_the_account_at_that_address_until_the_cool_o
         assert Client().post(reverse("login"), sign_in, REMOTE_ADDR=USER_ADDRESS).status_code == 302
         # Every wrong code is on record: counted ones as wrong answers, the rest as refusals while locked.
         assert len(_failures(user, what="enrolment_code", form="otp_setup")) == limit
-        assert _refusals("otp_setup") == 300 - limit + 1 + 2  # and the right code, and a look at the page
+        # Refused tries are audited, one event per person and route a minute with the rest folded into the next
+        # (portal.audit.record_refusal: the log cannot be flooded; tests/portal/test_refusal_flood.py).
+        assert _refusals("otp_setup") >= 1
         clock.shift(_cool_off(settings))
         enrolled = client.post(url, {**right, "code": _code(phone)}, REMOTE_ADDR=ATTACKER)
     assert enrolled.status_code == 200
@@ -190,7 +192,7 @@ def test_forty_wrong_passwords_lock_the_form_and_the_right_one_is_refused_until_
         def answer(password: str) -> dict[str, str]:
             if route == "password_change":
                 return {"old_password": password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-            return {"password": password, **({"current_code": _code(device)} if route == "recovery_codes_new" else {})}
+            return {"password": password, "current_code": _code(device)}
 
         statuses = [client.post(url, answer(f"guess-{n}")).status_code for n in range(40)]
         assert statuses == [200] * (limit - 1) + [429] * (40 - limit + 1)
@@ -202,7 +204,7 @@ def test_forty_wrong_passwords_lock_the_form_and_the_right_one_is_refused_until_
         assert not StaticToken.objects.filter(device__user=user).exists()
         # Each wrong password is on record: counted ones as wrong answers, the rest as refusals while locked.
         assert _failures(user) == [{"what": "password", "form": route}] * limit
-        assert _refusals(route) == 40 - limit + 1 + 2  # and the right password, and a look at the page
+        assert _refusals(route) >= 1  # one a minute, the rest folded into the next (portal.audit.record_refusal)
         clock.shift(_cool_off(settings))
         done = client.post(url, answer(PASSWORD))
     assert done.status_code in (200, 302)
@@ -243,7 +245,8 @@ def test_every_second_factor_change_emails_the_holder(world, login, mailoutbox, 
         second = _scanned(client, user)
         data = {"password": PASSWORD, "current_code": _code(first, steps_ahead=2), "code": _code(second)}
         assert client.post(reverse("otp_setup"), data).status_code == 200  # replaced
-        assert client.post(reverse("otp_disable"), {"password": PASSWORD}).status_code == 302
+        data = {"password": PASSWORD, "current_code": _code(second, steps_ahead=1)}
+        assert client.post(reverse("otp_disable"), data).status_code == 302
     changes = ["enrolled", "recovery_codes", "replaced", "disabled"]
     sent = Notification.objects.filter(user=user, kind="second_factor_changed").order_by("pk")
     assert [n.context["change"] for n in sent] == changes
@@ -257,3 +260,21 @@ def test_every_second_factor_change_emails_the_holder(world, login, mailoutbox, 
     )  # no secret travels by e-mail
     audited = AuditEvent.objects.filter(action__startswith="second_factor.", object_id=str(user.pk)).order_by("pk")
     assert [e.action for e in audited] == [f"second_factor.{change}" for change in changes]
+
+
+def test_turning_it_off_needs_a_current_code_so_a_password_alone_cannot_swap_the_phone(world, login):
+    """With the password alone a hijacked session could turn the second factor off and then, in the minutes the
+    same session may enrol without an operator's code, set up its own phone: turning off needs a code too."""
+    user = world.users["counselor_a"]
+    client = login(user)
+    device = TOTPDevice.objects.get(user=user)
+    refused = client.post(reverse("otp_disable"), {"password": PASSWORD, "current_code": "000000"})
+    assert refused.status_code == 200 and "验证码无效" in refused.content.decode()
+    assert client.post(reverse("otp_disable"), {"password": PASSWORD}).status_code == 200
+    assert second_factor.has_device(user)
+    assert [f["what"] for f in _failures(user, form="otp_disable")] == ["current_code"]
+    setup = client.get(reverse("otp_setup")).content.decode()
+    assert 'name="current_code"' in setup  # still a replacement: a code from the current phone is asked
+    with time_machine.travel(dt.timedelta(minutes=1)):  # django-otp slows retries after a wrong code
+        done = client.post(reverse("otp_disable"), {"password": PASSWORD, "current_code": _code(device)})
+    assert done.status_code == 302 and not second_factor.has_device(user)
